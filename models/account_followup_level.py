@@ -1,0 +1,195 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from . import followup_rules
+
+
+class AccountFollowupLevel(models.Model):
+    _name = "account.followup.level"
+    _description = "Follow-up Level"
+    _order = "delay, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    delay = fields.Integer(
+        string="Due Days",
+        required=True,
+        help="Number of days after the due date of the invoice before this reminder "
+        "is due. Use a negative number to remind before the due date.",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    active = fields.Boolean(default=True)
+    send_email = fields.Boolean(default=True)
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email Template",
+        domain=[("model", "=", "res.partner")],
+        ondelete="set null",
+    )
+    send_sms = fields.Boolean(string="Send SMS Message")
+    sms_template_id = fields.Many2one(
+        "sms.template",
+        string="SMS Template",
+        domain=[("model", "=", "res.partner")],
+        ondelete="set null",
+    )
+    send_letter = fields.Boolean(
+        string="Send a Letter",
+        help="Send the follow-up letter by post (snailmail).",
+    )
+    join_invoices = fields.Boolean(
+        string="Attach Invoices",
+        default=True,
+        help="Attach the PDF of the customer's open invoices to the email.",
+    )
+    auto_execute = fields.Boolean(
+        string="Automatic",
+        help="Send this reminder automatically, every day, to the customers whose "
+        "reminders are automatic.",
+    )
+    create_activity = fields.Boolean(string="Schedule Activity")
+    activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="Activity Type",
+        domain="['|', ('res_model', '=', False), ('res_model', '=', 'res.partner')]",
+        ondelete="restrict",
+    )
+    activity_summary = fields.Char(string="Summary")
+    activity_note = fields.Text(string="Note")
+    activity_default_responsible_type = fields.Selection(
+        selection=[
+            ("followup", "Follow-up Responsible"),
+            ("salesperson", "Salesperson"),
+            ("account_manager", "Account Manager"),
+        ],
+        string="Responsible",
+        required=True,
+        default="followup",
+        help="Who gets the activity: the customer's follow-up responsible, the "
+        "salesperson of the invoice, or the salesperson of the customer (account "
+        "manager). When nobody is set, the next one in that order is used, then "
+        "the user who sends the reminder.",
+    )
+
+    _sql_constraints = [
+        (
+            "delay_company_uniq",
+            "unique(company_id, delay)",
+            "Two follow-up levels of a company cannot have the same number of due days.",
+        ),
+    ]
+
+    # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.constrains("delay", "company_id", "active")
+    def _check_delay_unique(self):
+        """Refuse two levels of a company with the same delay, archived ones included.
+
+        The SQL constraint guards the database; this check gives the user a message
+        that names the levels.
+        """
+        for level in self:
+            twin = self.with_context(active_test=False).search(
+                [
+                    ("id", "!=", level.id),
+                    ("company_id", "=", level.company_id.id),
+                    ("delay", "=", level.delay),
+                ],
+                limit=1,
+            )
+            if twin:
+                raise ValidationError(
+                    _(
+                        'The follow-up levels "%(level)s" and "%(other)s" of %(company)s both '
+                        "remind %(days)s days after the due date. Each level needs its own "
+                        "number of days.",
+                        level=level.name,
+                        other=twin.name,
+                        company=level.company_id.name,
+                        days=level.delay,
+                    )
+                )
+
+    @api.constrains("send_email", "mail_template_id", "send_sms", "sms_template_id")
+    def _check_templates(self):
+        for level in self:
+            if level.mail_template_id and level.mail_template_id.model != "res.partner":
+                raise ValidationError(
+                    _(
+                        'The email template "%(template)s" of the follow-up level "%(level)s" '
+                        "is made for %(model)s records; follow-up templates must be made for "
+                        "contacts (res.partner).",
+                        template=level.mail_template_id.name,
+                        level=level.name,
+                        model=level.mail_template_id.model,
+                    )
+                )
+            if level.sms_template_id and level.sms_template_id.model != "res.partner":
+                raise ValidationError(
+                    _(
+                        'The SMS template "%(template)s" of the follow-up level "%(level)s" '
+                        "is made for %(model)s records; follow-up templates must be made for "
+                        "contacts (res.partner).",
+                        template=level.sms_template_id.name,
+                        level=level.name,
+                        model=level.sms_template_id.model,
+                    )
+                )
+
+    @api.constrains("create_activity", "activity_type_id")
+    def _check_activity_type(self):
+        for level in self:
+            if level.create_activity and not level.activity_type_id:
+                raise ValidationError(
+                    _(
+                        'The follow-up level "%(level)s" schedules an activity: choose its '
+                        "activity type.",
+                        level=level.name,
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # CRUD METHODS
+    # ------------------------------------------------------------
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        """Keep the history of reminders: a level already sent cannot be deleted."""
+        used = self.env["account.move.line"].sudo().search_count(  # count across all users' lines
+            [("followup_level_id", "in", self.ids)], limit=1
+        )
+        if used:
+            raise UserError(
+                _(
+                    "This follow-up level was already sent to customers: archive it "
+                    "instead of deleting it, so that their reminder history stays complete."
+                )
+            )
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _get_ladder(self, company):
+        """Return the company's active levels as the rules see them, sorted."""
+        levels = self.sudo().search_read(  # the ladder is configuration every user may apply
+            [("company_id", "=", company.id)], ["delay"], order="delay, id"
+        )
+        return followup_rules.sort_ladder(followup_rules.Level(lv["delay"], lv["id"]) for lv in levels)
+
+    def _get_next_level(self):
+        """Return the level that follows this one in its company, or an empty record."""
+        self.ensure_one()
+        ladder = self._get_ladder(self.company_id)
+        following = followup_rules.next_level(ladder, self.delay)
+        if not following or following.id == self.id or following.delay <= self.delay:
+            return self.browse()
+        return self.browse(following.id)
