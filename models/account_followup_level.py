@@ -76,25 +76,13 @@ class AccountFollowupLevel(models.Model):
         "the user who sends the reminder.",
     )
 
-    _sql_constraints = [
-        (
-            "delay_company_uniq",
-            "unique(company_id, delay)",
-            "Two follow-up levels of a company cannot have the same number of due days.",
-        ),
-    ]
-
     # ------------------------------------------------------------
     # CONSTRAINTS
     # ------------------------------------------------------------
 
     @api.constrains("delay", "company_id", "active")
     def _check_delay_unique(self):
-        """Refuse two levels of a company with the same delay, archived ones included.
-
-        The SQL constraint guards the database; this check gives the user a message
-        that names the levels.
-        """
+        """Refuse two levels of a company with the same delay, archived ones included."""
         for level in self:
             twin = self.with_context(active_test=False).search(
                 [

@@ -103,22 +103,33 @@ def is_last(ladder, level_delay):
     return bool(ladder) and level_delay is not None and level_delay >= ladder[-1].delay
 
 
-def group_reach_date(ladder, group):
-    """Return the date on which a group needs its next reminder.
+def reach_date(ladder, level_delay, due_date, followup_date):
+    """Return the date on which a line needs its next reminder.
 
-    Before the last level, the next level is reached ``delay`` days after the
-    oldest due date of the group.  After it, the last level is sent again
-    ``repeat_gap`` days after the previous reminder (at once when the date of
-    the previous reminder is unknown, e.g. a level set by hand).
-    Return ``None`` when the group cannot trigger a reminder.
+    Before the last level, the next level is reached ``delay`` days after the due
+    date.  After it, the last level is sent again ``repeat_gap`` days after the
+    previous reminder (or ``delay`` days after the due date when the date of the
+    previous reminder is unknown, e.g. a level set by hand).
+    Return ``None`` when the line cannot trigger a reminder.
     """
-    if not ladder or group.oldest_due is None:
+    if not ladder or due_date is None:
         return None
-    if is_last(ladder, group.level_delay):
-        if group.oldest_followup is None:
-            return group.oldest_due + timedelta(days=ladder[-1].delay)
-        return group.oldest_followup + timedelta(days=repeat_gap(ladder))
-    return group.oldest_due + timedelta(days=next_level(ladder, group.level_delay).delay)
+    if is_last(ladder, level_delay):
+        if followup_date is None:
+            return due_date + timedelta(days=ladder[-1].delay)
+        return followup_date + timedelta(days=repeat_gap(ladder))
+    return due_date + timedelta(days=next_level(ladder, level_delay).delay)
+
+
+def line_is_due(ladder, level_delay, due_date, followup_date, today):
+    """Tell whether a line with a positive residual needs a reminder today."""
+    reach = reach_date(ladder, level_delay, due_date, followup_date)
+    return reach is not None and reach <= today
+
+
+def group_reach_date(ladder, group):
+    """Return the date on which the oldest line of a group needs a reminder."""
+    return reach_date(ladder, group.level_delay, group.oldest_due, group.oldest_followup)
 
 
 def decide(ladder, groups, next_action_date, today):

@@ -1,0 +1,93 @@
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.tests import tagged
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+@tagged("post_install", "-at_install")
+class FollowupTestCommon(AccountTestInvoicingCommon):
+    """Shared setup: a company with the default ladder and customers to remind.
+
+    The default ladder of every company is First reminder (15 days), Second
+    reminder (30 days) and Formal notice (60 days).  Dates are relative to
+    ``cls.today``, the user's today.
+    """
+
+    @classmethod
+    def setUpClass(cls, chart_template_ref=None):
+        super().setUpClass(chart_template_ref=chart_template_ref)
+        cls.company = cls.company_data["company"]
+        cls.company.write({"email": "accounting@company1.example.com", "phone": "+3222222222"})
+        cls.today = fields.Date.context_today(cls.env.user)
+        Level = cls.env["account.followup.level"]
+        cls.level_1, cls.level_2, cls.level_3 = Level.search(
+            [("company_id", "=", cls.company.id)], order="delay"
+        )
+        cls.customer = cls.env["res.partner"].create({
+            "name": "Deco Customer",
+            "email": "deco.customer@example.com",
+            "mobile": "+32475111111",
+            "street": "Rue du Paiement 1",
+            "city": "Brussels",
+            "zip": "1000",
+            "country_id": cls.env.ref("base.be").id,
+            "lang": "en_US",
+        })
+
+    @classmethod
+    def days_ago(cls, days):
+        return cls.today - timedelta(days=days)
+
+    @classmethod
+    def create_invoice(cls, partner=None, amount=100.0, due_days_ago=0, move_type="out_invoice",
+                       currency=None, company=None, post=True, invoice_date=None):
+        """Create an invoice of ``amount`` (taxes excluded) due ``due_days_ago`` days ago.
+
+        A negative ``due_days_ago`` makes an invoice not yet due.
+        """
+        company = company or cls.company
+        due_date = cls.days_ago(due_days_ago)
+        invoice_date = invoice_date or min(due_date, cls.today)
+        move = cls.env["account.move"].with_company(company).create({
+            "move_type": move_type,
+            "partner_id": (partner or cls.customer).id,
+            "invoice_date": invoice_date,
+            "date": invoice_date,
+            "invoice_date_due": due_date,
+            "invoice_payment_term_id": False,
+            "currency_id": (currency or company.currency_id).id,
+            "invoice_line_ids": [Command.create({
+                "name": "Consulting",
+                "quantity": 1.0,
+                "price_unit": amount,
+                "tax_ids": [Command.clear()],
+            })],
+        })
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def pay(cls, invoice, amount=None, payment_date=None):
+        """Register a payment of ``amount`` (all of it by default) on the invoice."""
+        wizard_values = {"payment_date": payment_date or cls.today}
+        if amount is not None:
+            wizard_values["amount"] = amount
+            wizard_values["payment_difference_handling"] = "open"
+        return cls.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create(wizard_values)._create_payments()
+
+    @classmethod
+    def receivable_lines(cls, move):
+        return move.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+
+    def assertFollowup(self, partner, status, level, total_due, total_overdue):
+        """Check a customer's follow-up status, level and totals at once."""
+        partner.invalidate_recordset()
+        self.assertEqual(
+            (partner.followup_status, partner.followup_level_id, partner.total_due, partner.total_overdue),
+            (status, level, total_due, total_overdue),
+        )
