@@ -14,6 +14,7 @@
         "security/ir.model.access.csv",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
+        "data/account_followup_level_data.xml",
         "views/account_followup_level_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_line_views.xml",
@@ -21,8 +22,7 @@
         "report/followup_report.xml",
         "report/followup_templates.xml",
     ],
-    "demo": [],
-    "post_init_hook": "_post_init_hook",
+    "demo": ["demo/account_payment_followup_demo.xml"],
     "installable": True,
     "application": False,
 }

@@ -1,4 +1,6 @@
-from odoo import _, api, models
+from datetime import timedelta
+
+from odoo import Command, _, api, fields, models
 
 
 class ResCompany(models.Model):
@@ -53,6 +55,11 @@ class ResCompany(models.Model):
             },
         ]
 
+    @api.model
+    def _followup_install_default_levels(self):
+        """Give every existing company its default follow-up levels (at install)."""
+        self.search([])._followup_create_default_levels()
+
     def _followup_create_default_levels(self):
         """Create the default follow-up levels of companies that have none yet."""
         # sudo: levels are created for companies the current user may not be in
@@ -68,3 +75,76 @@ class ResCompany(models.Model):
                 translated = company.with_context(lang=lang)._followup_default_levels_values()
                 for level, vals in zip(levels, translated):
                     level.update_field_translations("name", {lang: vals["name"]})
+
+    def _followup_load_demo_data(self):
+        """Create demo customers with invoices at every stage of the follow-up.
+
+        Called by the demo data: not yet due, due in 3 days, 10/20/40/70 days late,
+        partly paid, an excluded invoice and a credit note.
+        """
+        self.ensure_one()
+        self = self.with_company(self)
+        if not self.env["account.journal"].search_count([("type", "=", "sale"), ("company_id", "=", self.id)], limit=1):
+            return  # no chart of accounts: nothing to invoice with
+        today = fields.Date.context_today(self)
+        Partner = self.env["res.partner"]
+        ladder = self.env["account.followup.level"].search([("company_id", "=", self.id)], order="delay")
+        accountant = self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
+        country = self.env.ref("base.be")
+
+        def customer(name, email=True, **values):
+            slug = name.lower().replace(" ", ".")
+            return Partner.create({
+                "name": name,
+                "is_company": True,
+                "email": f"accounting@{slug}.example.com" if email else False,
+                "mobile": "+32 470 12 34 56",
+                "street": "Avenue Louise 54",
+                "zip": "1050",
+                "city": "Brussels",
+                "country_id": country.id,
+                "followup_responsible_id": accountant.id,
+                **values,
+            })
+
+        def invoice(partner, amount, due_in, move_type="out_invoice", level=None):
+            due = today + timedelta(days=due_in)
+            move = self.env["account.move"].create({
+                "move_type": move_type,
+                "partner_id": partner.id,
+                "invoice_date": min(due, today) - timedelta(days=30 if move_type == "out_invoice" else 0),
+                "invoice_date_due": due,
+                "invoice_payment_term_id": False,
+                "invoice_line_ids": [Command.create({
+                    "name": _("Consulting services"),
+                    "quantity": 1,
+                    "price_unit": amount,
+                    "tax_ids": [Command.clear()],
+                })],
+            })
+            move.action_post()
+            if level:
+                receivable = move.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+                receivable.write({"followup_level_id": level.id, "followup_date": due + timedelta(days=level.delay)})
+            return move
+
+        invoice(customer("Alpine Outfitters"), 1200.0, 10)
+        invoice(customer("Brightwater Cafe"), 850.0, 3)
+        invoice(customer("Cobalt Logistics"), 2300.0, -10)
+        invoice(customer("Delta Print Shop", followup_reminder_type="manual"), 640.0, -20)
+        azure = customer("Evergreen Builders")
+        partly_paid = invoice(azure, 3000.0, -40, level=ladder[:1])
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=partly_paid.ids
+        ).create({
+            "amount": 1000.0,
+            "payment_date": today - timedelta(days=5),
+            "payment_difference_handling": "open",
+        })._create_payments()
+        wood = customer("Foxtrot Studios", email=False)
+        invoice(wood, 1500.0, -70, level=ladder[1:2])
+        invoice(wood, 250.0, -30, move_type="out_refund")
+        jackson = customer("Granite & Co")
+        disputed = invoice(jackson, 4200.0, -50)
+        disputed.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable").blocked = True
+        invoice(jackson, 380.0, -5)

@@ -161,6 +161,47 @@ class ResPartner(models.Model):
         return [("id", "not in" if negative else "in", ids)]
 
     # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    def _field_to_sql(self, alias, fname, query=None):
+        """Extends `base` to group the Follow-up Reports by responsible.
+
+        The responsible is company-dependent, so its value lives in ``ir_property``:
+        join the property of the current company to read it as a column.
+        """
+        if fname != "followup_responsible_id" or query is None:
+            return super()._field_to_sql(alias, fname, query)
+        prop_alias = query.make_alias(alias, "followup_responsible_property")
+        field = self.env["ir.model.fields"]._get(self._name, fname)
+        query.add_join(
+            "LEFT JOIN",
+            prop_alias,
+            "ir_property",
+            SQL(
+                "%s = 'res.partner,' || %s AND %s = %s AND %s = %s",
+                SQL.identifier(prop_alias, "res_id"),
+                SQL.identifier(alias, "id"),
+                SQL.identifier(prop_alias, "fields_id"),
+                field.id,
+                SQL.identifier(prop_alias, "company_id"),
+                self.env.company.id,
+            ),
+        )
+        # "res.users,42" -> 42; no comma in the expression: read_group splits orders on commas
+        return SQL("CAST(SUBSTRING(%s FROM 11) AS integer)", SQL.identifier(prop_alias, "value_reference"))
+
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        """Extends `base` to order the groups of responsibles (see `_field_to_sql`)."""
+        if field_name != "followup_responsible_id":
+            return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+        self._field_to_sql(alias, field_name, query)  # adds the join
+        # Order on the raw reference: read_group copies order terms up to their first
+        # space into its GROUP BY, which an expression would not survive.
+        reference = SQL.identifier(query.make_alias(alias, "followup_responsible_property"), "value_reference")
+        return SQL("%s %s %s", reference, direction, nulls)
+
+    # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
 

@@ -287,3 +287,38 @@ class TestFollowupLevel(FollowupTestCommon):
             action["views"], [(self.env.ref("account_payment_followup.res_partner_view_form_followup").id, "form")]
         )
         self.assertEqual(fields.Date.context_today(self.customer), self.today)
+
+
+@tagged("post_install", "-at_install")
+class TestFollowupReportsList(FollowupTestCommon):
+    """The Follow-up Reports list: filters and groupings."""
+
+    def test_group_by_responsible(self):
+        """The list groups customers by their (company-dependent) responsible."""
+        other = self.customer.copy({"name": "Other Customer"})
+        nobody = self.customer.copy({"name": "Unassigned Customer"})
+        self.customer.followup_responsible_id = self.env.user
+        other.followup_responsible_id = self.env.user
+        other.with_company(self.company_data_2["company"]).followup_responsible_id = self.env.ref("base.user_admin")
+        groups = self.env["res.partner"].read_group(
+            [("id", "in", (self.customer + other + nobody).ids)],
+            ["followup_responsible_id"],
+            ["followup_responsible_id"],
+        )
+        self.assertEqual(
+            sorted((g["followup_responsible_id"] and g["followup_responsible_id"][0], g["followup_responsible_id_count"]) for g in groups),
+            sorted([(self.env.user.id, 2), (False, 1)]),
+        )
+
+    def test_report_action(self):
+        """The menu opens the customers with overdue invoices by default."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("account_payment_followup.action_view_followup_reports")
+        self.assertEqual(action["res_model"], "res.partner")
+        self.assertIn("'search_default_filter_overdue': 1", action["context"])
+        self.create_invoice(amount=100.0, due_days_ago=3)
+        quiet = self.customer.copy({"name": "Quiet"})
+        found = self.env["res.partner"].search([
+            ("id", "in", (self.customer + quiet).ids),
+            ("followup_status", "in", ("in_need_of_action", "with_overdue_invoices")),
+        ])
+        self.assertEqual(found, self.customer)
