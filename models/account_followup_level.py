@@ -55,7 +55,6 @@ class AccountFollowupLevel(models.Model):
     create_activity = fields.Boolean(string="Schedule Activity")
     activity_type_id = fields.Many2one(
         "mail.activity.type",
-        string="Activity Type",
         domain="['|', ('res_model', '=', False), ('res_model', '=', 'res.partner')]",
         ondelete="restrict",
     )

@@ -73,7 +73,7 @@ class ResCompany(models.Model):
             # The names are translated with the addon's own terms in every installed language.
             for lang in langs:
                 translated = company.with_context(lang=lang)._followup_default_levels_values()
-                for level, vals in zip(levels, translated):
+                for level, vals in zip(levels, translated, strict=True):
                     level.update_field_translations("name", {lang: vals["name"]})
 
     def _followup_load_demo_data(self):

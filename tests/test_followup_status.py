@@ -216,7 +216,10 @@ class TestFollowupLevel(FollowupTestCommon):
     def test_default_ladder_for_every_company(self):
         """Every company gets the default levels, companies created later included."""
         self.assertEqual(
-            [(lv.name, lv.delay, lv.send_email, lv.join_invoices, lv.auto_execute) for lv in self.level_1 | self.level_2 | self.level_3],
+            [
+                (lv.name, lv.delay, lv.send_email, lv.join_invoices, lv.auto_execute)
+                for lv in self.level_1 | self.level_2 | self.level_3
+            ],
             [
                 ("First reminder", 15, True, False, True),
                 ("Second reminder", 30, True, True, True),
@@ -306,7 +309,10 @@ class TestFollowupReportsList(FollowupTestCommon):
             ["followup_responsible_id"],
         )
         self.assertEqual(
-            sorted((g["followup_responsible_id"] and g["followup_responsible_id"][0], g["followup_responsible_id_count"]) for g in groups),
+            sorted(
+                (g["followup_responsible_id"] and g["followup_responsible_id"][0], g["followup_responsible_id_count"])
+                for g in groups
+            ),
             sorted([(self.env.user.id, 2), (False, 1)]),
         )
 
