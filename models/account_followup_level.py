@@ -42,6 +42,12 @@ class AccountFollowupLevel(models.Model):
         string="Send a Letter",
         help="Send the follow-up letter by post (snailmail).",
     )
+    letter_text = fields.Html(
+        translate=True,
+        help="Text of the follow-up letter, above the table of open items. Placeholders: "
+        "{{ object.name }} (the customer), {{ amount_due }} and {{ amount_overdue }} (the "
+        "totals of every currency), {{ date }} (today), {{ company.name }}.",
+    )
     join_invoices = fields.Boolean(
         string="Attach Invoices",
         default=True,

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import Command, _, api, fields, models
 
 
@@ -21,6 +23,7 @@ class ResCompany(models.Model):
         self.ensure_one()
         env_ref = self.env.ref
         phone_call = env_ref("mail.mail_activity_data_call", raise_if_not_found=False)
+        dear = _("Dear {{ object.name }},")
         return [
             {
                 "name": _("First reminder"),
@@ -29,6 +32,15 @@ class ResCompany(models.Model):
                 "mail_template_id": env_ref("account_payment_followup.email_template_followup_1").id,
                 "join_invoices": False,
                 "auto_execute": True,
+                "letter_text": self._followup_letter_html([
+                    dear,
+                    _(
+                        "Unless we are mistaken, some of your invoices are now due: you will find "
+                        "them below, for an overdue amount of {{ amount_overdue }}. If you have "
+                        "already paid, please disregard this letter. Otherwise, please send us the "
+                        "amount due at your earliest convenience."
+                    ),
+                ]),
             },
             {
                 "name": _("Second reminder"),
@@ -39,6 +51,15 @@ class ResCompany(models.Model):
                 "sms_template_id": env_ref("account_payment_followup.sms_template_followup").id,
                 "join_invoices": True,
                 "auto_execute": True,
+                "letter_text": self._followup_letter_html([
+                    dear,
+                    _(
+                        "Despite our previous reminder, the invoices listed below are still unpaid, "
+                        "for an overdue amount of {{ amount_overdue }}. Please pay them within the "
+                        "next days. If you have already paid, please send us the details of your "
+                        "payment so that we can match it."
+                    ),
+                ]),
             },
             {
                 "name": _("Formal notice"),
@@ -52,8 +73,26 @@ class ResCompany(models.Model):
                 "activity_type_id": phone_call.id if phone_call else False,
                 "activity_summary": _("Call the customer about the overdue invoices"),
                 "activity_default_responsible_type": "followup",
+                "letter_text": self._followup_letter_html([
+                    dear,
+                    _(
+                        "Despite our reminders, the invoices listed below are still unpaid, for an "
+                        "overdue amount of {{ amount_overdue }}. We formally ask you to pay the full "
+                        "amount due without delay."
+                    ),
+                    _(
+                        "Without payment or news from you within eight days, we will have to take "
+                        "further steps to recover this debt. If you face difficulties, please "
+                        "contact us so that we can find a solution together."
+                    ),
+                ]),
             },
         ]
+
+    @api.model
+    def _followup_letter_html(self, paragraphs):
+        """Return the letter text made of the given (translated) paragraphs."""
+        return Markup("").join(Markup("<p>%s</p>") % paragraph for paragraph in paragraphs)
 
     @api.model
     def _followup_install_default_levels(self):
@@ -70,11 +109,20 @@ class ResCompany(models.Model):
                 continue
             values = company.with_context(lang="en_US")._followup_default_levels_values()
             levels = Level.create([dict(vals, company_id=company.id) for vals in values])
-            # The names are translated with the addon's own terms in every installed language.
+            # The names and letters are translated with the addon's own terms in every installed language.
+            letter_field = Level._fields["letter_text"]
             for lang in langs:
                 translated = company.with_context(lang=lang)._followup_default_levels_values()
-                for level, vals in zip(levels, translated, strict=True):
+                for level, source, vals in zip(levels, values, translated, strict=True):
                     level.update_field_translations("name", {lang: vals["name"]})
+                    if vals.get("letter_text"):
+                        # term by term, as the letter text is translated paragraph by paragraph
+                        terms = zip(
+                            letter_field.get_trans_terms(source["letter_text"]),
+                            letter_field.get_trans_terms(vals["letter_text"]),
+                            strict=True,
+                        )
+                        level.update_field_translations("letter_text", {lang: dict(terms)})
 
     def _followup_load_demo_data(self):
         """Create demo customers with invoices at every stage of the follow-up.
