@@ -110,31 +110,21 @@ class AccountFollowupLevel(models.Model):
                     )
                 )
 
-    @api.constrains("send_email", "mail_template_id", "send_sms", "sms_template_id")
+    @api.constrains("mail_template_id", "sms_template_id")
     def _check_templates(self):
         for level in self:
-            if level.mail_template_id and level.mail_template_id.model != "res.partner":
-                raise ValidationError(
-                    _(
-                        'The email template "%(template)s" of the follow-up level "%(level)s" '
-                        "is made for %(model)s records; follow-up templates must be made for "
-                        "contacts (res.partner).",
-                        template=level.mail_template_id.name,
-                        level=level.name,
-                        model=level.mail_template_id.model,
+            for template in (level.mail_template_id, level.sms_template_id):
+                if template and template.model != "res.partner":
+                    raise ValidationError(
+                        _(
+                            'The template "%(template)s" of the follow-up level "%(level)s" '
+                            "is made for %(model)s records; follow-up templates must be made for "
+                            "contacts (res.partner).",
+                            template=template.name,
+                            level=level.name,
+                            model=template.model,
+                        )
                     )
-                )
-            if level.sms_template_id and level.sms_template_id.model != "res.partner":
-                raise ValidationError(
-                    _(
-                        'The SMS template "%(template)s" of the follow-up level "%(level)s" '
-                        "is made for %(model)s records; follow-up templates must be made for "
-                        "contacts (res.partner).",
-                        template=level.sms_template_id.name,
-                        level=level.name,
-                        model=level.sms_template_id.model,
-                    )
-                )
 
     @api.constrains("create_activity", "activity_type_id")
     def _check_activity_type(self):
