@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.tools import SQL, index_exists
 
 
 class AccountMoveLine(models.Model):
@@ -24,3 +25,28 @@ class AccountMoveLine(models.Model):
         readonly=True,
         help="When the last reminder for this line was sent.",
     )
+
+    def init(self):
+        """Extends `account` with the index of the follow-up aggregation.
+
+        A partial, covering index of the open receivable lines: the WHERE of
+        ``res.partner._followup_query_groups`` is its predicate and every column that
+        query reads is in it, so the status of 100,000 customers is an index-only scan
+        and one customer's a few index pages, whatever the size of the table.
+        Payable lines also match (the account type is on the account): they are few
+        next to the income and tax lines the predicate leaves out.
+        """
+        super().init()
+        if not index_exists(self.env.cr, "account_move_line_followup_open_idx"):
+            self.env.cr.execute(SQL(
+                """
+                CREATE INDEX account_move_line_followup_open_idx
+                    ON account_move_line (company_id, partner_id)
+               INCLUDE (account_id, followup_level_id, amount_residual, date_maturity, date, followup_date)
+                 WHERE parent_state = 'posted'
+                   AND reconciled IS NOT TRUE
+                   AND blocked IS NOT TRUE
+                   AND partner_id IS NOT NULL
+                   AND amount_residual <> 0
+                """
+            ))

@@ -1,8 +1,16 @@
-from odoo import _, api, fields, models
+import logging
+import threading
+from collections import defaultdict
+
+import psycopg2
+
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from . import followup_rules
+
+_logger = logging.getLogger(__name__)
 
 
 class ResPartner(models.Model):
@@ -218,6 +226,66 @@ class ResPartner(models.Model):
             "target": "current",
         }
 
+    def action_open_followup_send(self):
+        """Open the Follow up wizard of the customer, pre-filled from its level."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Follow up %(partner)s", partner=self.commercial_partner_id.display_name),
+            "res_model": "account.followup.send",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_partner_ids": self.commercial_partner_id.ids},
+        }
+
+    def action_process_followups(self):
+        """Send the reminders of the selected customers in need of action (list action).
+
+        Customers that miss the contact details a channel of their level needs are
+        listed at the end, so that someone completes them.
+        """
+        self._check_followup_send_access()
+        results = self.commercial_partner_id._followup_process()
+        return self._followup_process_result_action(results)
+
+    @api.model
+    def _check_followup_send_access(self):
+        """Refuse at once a user who may not record reminders (billing users may).
+
+        A reminder writes the level of the receivable lines and the customer's next
+        reminder date: without these rights every customer would fail on its own.
+        """
+        self.env["account.move.line"].check_access_rights("write")
+        self.check_access_rights("write")
+
+    def _followup_process_result_action(self, results):
+        """Return the notification that sums up a batch of follow-ups."""
+        incomplete = results["missing"] | results["failed"]
+        message = _(
+            "%(sent)s reminders sent, %(skipped)s customers skipped, %(incomplete)s customers to check.",
+            sent=len(results["sent"]),
+            skipped=len(results["skipped"]),
+            incomplete=len(incomplete),
+        )
+        params = {
+            "title": _("Follow-ups processed"),
+            "message": message,
+            "type": "warning" if incomplete else "success",
+            "sticky": bool(incomplete),
+        }
+        if incomplete:
+            params["next"] = {
+                "type": "ir.actions.act_window",
+                "name": _("Customers to check"),
+                "res_model": "res.partner",
+                "view_mode": "tree",
+                "views": [(self.env.ref("account_payment_followup.res_partner_view_tree_followup_contact").id, "tree")],
+                "domain": [("id", "in", incomplete.ids)],
+                "target": "current",
+            }
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
+
     # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
@@ -276,6 +344,10 @@ class ResPartner(models.Model):
                    AND line.reconciled IS NOT TRUE
                    AND line.blocked IS NOT TRUE
                    AND line.partner_id IS NOT NULL
+                   -- Lines with nothing left to pay change no decision (they add nothing to
+                   -- the sums and every date ignores them); leaving them out lets PostgreSQL
+                   -- read account_move_line_followup_open_idx alone (see account.move.line).
+                   AND line.amount_residual <> 0
                    %(partner_clause)s
               GROUP BY line.partner_id, line.followup_level_id, level.delay
             )
@@ -324,39 +396,639 @@ class ResPartner(models.Model):
             for partner_id, partner_groups in groups.items()
         }
 
+    # ------------------------------------------------------------
+    # SENDING FOLLOW-UPS
+    # ------------------------------------------------------------
+
+    def _get_followup_contacts(self, can_receive):
+        """Return the contacts a reminder goes to through one channel.
+
+        The first of these that can receive it (``can_receive(contact)``): the
+        customer's follow-up contacts (child contacts of type "Follow-up Address"),
+        its invoice address, the customer itself.
+        """
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        followup_contacts = partner.child_ids.filtered(lambda contact: contact.type == "followup")
+        invoice_address = partner.browse(partner.address_get(["invoice"])["invoice"])
+        for candidates in (followup_contacts, invoice_address, partner):
+            contacts = candidates.filtered(can_receive)
+            if contacts:
+                return contacts
+        return partner.browse()
+
+    def _get_followup_email_recipients(self):
+        return self._get_followup_contacts(lambda contact: contact.email_normalized)
+
+    def _get_followup_sms_recipients(self):
+        return self._get_followup_contacts(lambda contact: contact.mobile or contact.phone)
+
+    def _get_followup_letter_recipients(self):
+        return self._get_followup_contacts(self.env["snailmail.letter"]._is_valid_address)
+
+    def _get_followup_open_lines(self):
+        """Return the open lines a reminder may be about: not excluded, not paid."""
+        return self._get_followup_lines().filtered(lambda line: line.amount_residual > 0)
+
+    def _get_followup_due_lines(self, ladder, today):
+        """Return the open lines the rules say need a reminder today."""
+        return self._get_followup_open_lines().filtered(
+            lambda line: followup_rules.line_is_due(
+                ladder,
+                line.followup_level_id.delay if line.followup_level_id else None,
+                line.date_maturity or line.date,
+                line.followup_date,
+                today,
+            )
+        )
+
+    def _get_followup_invoices(self):
+        """Return the open invoices whose PDF a reminder attaches."""
+        return self._get_followup_open_lines().move_id.filtered(lambda move: move.is_invoice(include_receipts=True))
+
+    @api.model
+    def _get_followup_invoice_attachments(self, invoices):
+        """Return the PDF of each invoice, rendering those never printed in one batch."""
+        missing = invoices.filtered(lambda move: not move.invoice_pdf_report_id)
+        if missing:
+            self._followup_render_invoice_pdfs(missing)
+            invoices.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
+        return invoices.invoice_pdf_report_id
+
+    @api.model
+    def _followup_render_invoice_pdfs(self, invoices):
+        """Render the PDF of invoices and keep it as their official PDF, as sending them does.
+
+        One call of the invoice report for all of them (one wkhtmltopdf run), split per
+        invoice by the report engine.
+        """
+        report = "account.account_invoices"
+        Report = self.env["ir.actions.report"]
+        if (tools.config["test_enable"] or tools.config["test_file"]) and not self.env.context.get(
+            "force_report_rendering"
+        ):
+            # As `_render_qweb_pdf` does in tests: HTML, no wkhtmltopdf.
+            contents = {invoice.id: Report._render(report, invoice.ids)[0] for invoice in invoices}
+        else:
+            streams = Report._render_qweb_pdf_prepare_streams(report, {}, res_ids=invoices.ids)
+            contents = {
+                res_id: data["stream"].getvalue()
+                for res_id, data in streams.items()
+                if res_id and data["stream"]
+            }
+            for invoice in invoices.filtered(lambda move: move.id not in contents):
+                # The batch could not be split per invoice (no outline): render it alone.
+                contents[invoice.id] = Report._render(report, invoice.ids)[0]
+        attachments = self.env["ir.attachment"].create([
+            {
+                "name": invoice._get_invoice_report_filename(),
+                "raw": contents[invoice.id],
+                "mimetype": "application/pdf",
+                "res_model": invoice._name,
+                "res_id": invoice.id,
+                "res_field": "invoice_pdf_report_file",
+            }
+            for invoice in invoices
+        ])
+        for invoice, attachment in zip(invoices, attachments, strict=True):
+            invoice.message_main_attachment_id = attachment
+        return attachments
+
+    def _get_followup_letter_attachment(self):
+        """Render the follow-up letter of the customer and keep it on the customer."""
+        self.ensure_one()
+        content, __ = self.env["ir.actions.report"]._render("account_payment_followup.action_report_followup", self.ids)
+        return self.env["ir.attachment"].create({
+            "name": _(
+                "Follow-up %(partner)s - %(date)s.pdf",
+                partner=self.name,
+                date=fields.Date.to_string(fields.Date.context_today(self)),
+            ),
+            "raw": content,
+            "mimetype": "application/pdf",
+            "res_model": self._name,
+            "res_id": self.id,
+        })
+
+    def _get_followup_activity_responsible(self, level, moves):
+        """Return the user who gets the activities of a reminder.
+
+        The one the level asks for, then the follow-up responsible, the customer's
+        salesperson, the salesperson of the invoices and the user sending the reminder.
+        """
+        self.ensure_one()
+        by_type = {
+            "followup": self.followup_responsible_id,
+            "salesperson": moves.invoice_user_id[:1],
+            "account_manager": self.user_id,
+        }
+        candidates = [
+            by_type.get(level.activity_default_responsible_type),
+            self.followup_responsible_id,
+            self.user_id,
+            moves.invoice_user_id[:1],
+        ]
+        for user in candidates:
+            if user and user.active and not user.share:
+                return user
+        return self.env.user
+
+    def _get_followup_channel_labels(self):
+        return {
+            "email": _("email"),
+            "sms": _("SMS"),
+            "snailmail": _("letter by post"),
+            "print": _("printed letter"),
+            "activity": _("activity"),
+        }
+
+    def _prepare_followup_options(self, level, options):
+        """Complete the options of a reminder with the settings of its level.
+
+        Keys: ``email``, ``mail_template`` (mail.template), ``email_recipients``
+        (res.partner, ``None``: the follow-up contacts), ``subject``/``body`` (``None``:
+        rendered from the template), ``sms``, ``sms_template``, ``sms_body``,
+        ``snailmail``, ``print``, ``join_invoices``, ``attachments`` (ir.attachment,
+        ``None``: the PDFs of the open invoices), ``activity``, ``manual`` (send even
+        when the customer is not in need of action), ``force_send`` (send emails now
+        rather than through the mail queue), ``postpone_failures`` (cron: retry
+        tomorrow the customers nothing could be sent to).
+        """
+        return {
+            "email": level.send_email,
+            "mail_template": level.mail_template_id,
+            "email_recipients": None,
+            "subject": None,
+            "body": None,
+            "sms": level.send_sms,
+            "sms_template": level.sms_template_id,
+            "sms_body": None,
+            "snailmail": level.send_letter,
+            "print": False,
+            "join_invoices": level.join_invoices,
+            "attachments": None,
+            "activity": level.create_activity and bool(level.activity_type_id),
+            "manual": False,
+            "force_send": False,
+            "postpone_failures": False,
+            **options,
+        }
+
+    def _execute_followup(self, options=None):
+        """Send the customer's reminder: the one code path of the wizard, batch and cron.
+
+        Decide again first (an invoice paid in this transaction is never reminded of),
+        send through each channel, then step up the due lines and set the next reminder
+        date.  A channel the customer has no contact details for is reported, not
+        silently dropped; when nothing at all could go out, nothing is marked as sent.
+
+        :param dict options: see `_prepare_followup_options`; the level defaults to
+            the customer's current level (``level``: account.followup.level)
+        :return: ``{"status": "sent" | "skipped" | "nothing_sent", "level": level,
+            "channels": [names], "missing": [names], "reason": str, "letter": ir.attachment}``
+        """
+        self.ensure_one()
+        options = dict(options or {})
+        Level = self.env["account.followup.level"]
+        today = fields.Date.context_today(self)
+        result = {
+            "status": "skipped",
+            "level": Level,
+            "channels": [],
+            "missing": [],
+            "reason": "",
+            "letter": self.env["ir.attachment"],
+        }
+        # Payments registered in this transaction count: decide from the database.
+        self.env["account.move.line"].invalidate_model()
+        self.invalidate_recordset()
+        decision = self._followup_decide([self.id]).get(self.id)
+        in_need = decision is not None and decision.status == followup_rules.STATUS_IN_NEED
+        if not in_need and not options.get("manual"):
+            result["reason"] = _("%(partner)s needs no reminder today.", partner=self.display_name)
+            return result
+        level = options.pop("level", None) or Level.browse(decision.level_id if decision else False)
+        open_lines = self._get_followup_open_lines()
+        if not level or not open_lines:
+            result["reason"] = _("%(partner)s has no open invoice to remind of.", partner=self.display_name)
+            return result
+        result["level"] = level
+        options = self._prepare_followup_options(level, options)
+
+        if options["email"]:
+            recipients = options["email_recipients"]
+            if recipients is None:
+                recipients = self._get_followup_email_recipients()
+            recipients = recipients.filtered("email_normalized")
+            if recipients and (options["mail_template"] or options["body"]):
+                self._send_followup_email(recipients, options)
+                result["channels"].append("email")
+            else:
+                result["missing"].append("email")
+        if options["sms"]:
+            recipients = self._get_followup_sms_recipients()
+            if recipients and (options["sms_template"] or options["sms_body"]):
+                self._send_followup_sms(recipients, options)
+                result["channels"].append("sms")
+            else:
+                result["missing"].append("sms")
+        if options["snailmail"] or options["print"]:
+            result["letter"] = self._get_followup_letter_attachment()
+        if options["snailmail"]:
+            recipients = self._get_followup_letter_recipients()
+            if recipients:
+                self._send_followup_letters(recipients, result["letter"])
+                result["channels"].append("snailmail")
+            else:
+                result["missing"].append("snailmail")
+        if options["print"]:
+            result["channels"].append("print")
+        # Sent by hand before the rules ask for it: the overdue lines are the ones reminded of.
+        lines = self._get_followup_due_lines(Level._get_ladder(self.env.company), today) or open_lines.filtered(
+            lambda line: (line.date_maturity or line.date) <= today
+        )
+        if options["activity"]:
+            self._schedule_followup_activity(level, lines.move_id or open_lines.move_id)
+            result["channels"].append("activity")
+        if result["missing"]:
+            self._notify_followup_missing(level, result["missing"], nothing_sent=not result["channels"])
+            if not result["channels"]:
+                result["status"] = "nothing_sent"
+                result["reason"] = _(
+                    "Nothing could be sent to %(partner)s: contact details are missing.",
+                    partner=self.display_name,
+                )
+                if options["postpone_failures"]:
+                    self._postpone_followup()
+                return result
+        self._mark_followup_sent(level, lines, result["channels"])
+        result["status"] = "sent"
+        return result
+
+    def _send_followup_email(self, recipients, options):
+        """Post the reminder in the customer's chatter and email it to ``recipients``."""
+        self.ensure_one()
+        template = options["mail_template"]
+        subject = options["subject"]
+        body = options["body"]
+        if subject is None:
+            subject = template._render_field("subject", self.ids, compute_lang=True)[self.id]
+        if body is None:
+            body = template._render_field(
+                "body_html", self.ids, compute_lang=True, options={"post_process": True}
+            )[self.id]
+        attachments = self.env["ir.attachment"]
+        if options["join_invoices"]:
+            attachments = options["attachments"]
+            if attachments is None:
+                attachments = self._get_followup_invoice_attachments(self._get_followup_invoices())
+        post_values = {}
+        if template:
+            email_from = template._render_field("email_from", self.ids)[self.id]
+            if email_from:
+                post_values["email_from"] = email_from
+            post_values["mail_server_id"] = template.mail_server_id.id
+        return self.with_context(mail_notify_force_send=options["force_send"]).message_post(
+            body=body,
+            subject=subject,
+            partner_ids=recipients.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid="mail.mail_notification_light",
+            mail_auto_delete=False,
+            # copies linked to the message: the invoices keep their own PDF
+            attachments=[(attachment.name, attachment.raw) for attachment in attachments],
+            **post_values,
+        )
+
+    def _send_followup_sms(self, recipients, options):
+        """Queue the reminder SMS to ``recipients`` (mobile, else phone)."""
+        self.ensure_one()
+        body = options["sms_body"]
+        if not body:
+            body = options["sms_template"]._render_field("body", self.ids, compute_lang=True)[self.id]
+        return self._message_sms(body, partner_ids=recipients.ids, put_in_queue=True)
+
+    def _prepare_followup_letter_values(self, recipient, attachment):
+        return {
+            "partner_id": recipient.id,
+            "model": self._name,
+            "res_id": self.id,
+            "user_id": self.env.user.id,
+            "company_id": self.env.company.id,
+            "report_template": self.env.ref("account_payment_followup.action_report_followup").id,
+            "attachment_id": attachment.id,
+        }
+
+    def _send_followup_letters(self, recipients, attachment):
+        """Queue one letter per address: snailmail's own cron posts them."""
+        self.ensure_one()
+        return self.env["snailmail.letter"].create(
+            [self._prepare_followup_letter_values(recipient, attachment) for recipient in recipients]
+        )
+
+    def _schedule_followup_activity(self, level, moves):
+        """Schedule the activity of the level for the person it names."""
+        self.ensure_one()
+        activity_type = level.activity_type_id
+        return self.activity_schedule(
+            activity_type_id=activity_type.id,
+            summary=level.activity_summary or activity_type.summary,
+            note=level.activity_note or activity_type.default_note,
+            user_id=self._get_followup_activity_responsible(level, moves).id,
+            date_deadline=self.env["mail.activity"]._calculate_date_deadline(activity_type),
+        )
+
+    def _notify_followup_missing(self, level, missing, nothing_sent=False):
+        """Tell a person which contact details the reminder could not be sent without."""
+        self.ensure_one()
+        labels = self._get_followup_channel_labels()
+        channels = ", ".join(labels[channel] for channel in missing)
+        if nothing_sent:
+            note = _(
+                'The reminder "%(level)s" could not be sent by %(channels)s: complete the '
+                "customer's contact details (email, mobile, address) and send it again.",
+                level=level.name,
+                channels=channels,
+            )
+        else:
+            note = _(
+                'The reminder "%(level)s" was not sent by %(channels)s: complete the '
+                "customer's contact details (email, mobile, address).",
+                level=level.name,
+                channels=channels,
+            )
+        self._message_log(body=note)
+        self._schedule_followup_todo(_("Complete the follow-up contact details"), note, level)
+
+    def _schedule_followup_todo(self, summary, note, level=None):
+        """Schedule a to-do for the follow-up responsible, once until it is done."""
+        todo_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        if not todo_type or self.activity_ids.filtered(
+            lambda activity: activity.activity_type_id == todo_type and activity.summary == summary
+        ):
+            return self.env["mail.activity"]
+        level = level or self.env["account.followup.level"]
+        return self.activity_schedule(
+            activity_type_id=todo_type.id,
+            summary=summary,
+            note=note,
+            user_id=self._get_followup_activity_responsible(level, self.env["account.move"]).id,
+        )
+
+    def _postpone_followup(self):
+        """Retry tomorrow a reminder that could not be sent today (cron)."""
+        self.followup_next_action_date = fields.Date.add(fields.Date.context_today(self), days=1)
+
+    def _mark_followup_sent(self, level, lines, channels):
+        """Step the lines up the ladder, set the next reminder and log it all."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        ladder = self.env["account.followup.level"]._get_ladder(self.env.company)
+        by_level = {}
+        for line in lines:
+            following = followup_rules.next_level(
+                ladder, line.followup_level_id.delay if line.followup_level_id else None
+            )
+            by_level.setdefault(following.id, self.env["account.move.line"])
+            by_level[following.id] |= line
+        for level_id, level_lines in by_level.items():
+            level_lines.write({"followup_level_id": level_id, "followup_date": today})
+        next_date = followup_rules.next_reminder_date(ladder, level.id, today)
+        self.followup_next_action_date = next_date
+        labels = self._get_followup_channel_labels()
+        channel_names = ", ".join(labels[channel] for channel in channels) or _("no channel")
+        date_label = tools.format_date(self.env, today)
+        self._message_log(
+            body=_(
+                'Reminder "%(level)s" sent by %(channels)s. Next reminder on %(date)s.',
+                level=level.name,
+                channels=channel_names,
+                date=tools.format_date(self.env, next_date),
+            )
+        )
+        moves = lines.move_id
+        body = _(
+            'Payment reminder "%(level)s" sent by %(channels)s on %(date)s by %(user)s.',
+            level=level.name,
+            channels=channel_names,
+            date=date_label,
+            user=self.env.user.name,
+        )
+        # notes only, no notification: the rights on the invoices were checked by the search
+        moves._message_log_batch(bodies={move.id: body for move in moves})
+
+    @api.model
+    def _followup_lock(self, partner_ids):
+        """Lock customers for this transaction; return those no other runner holds.
+
+        The rows are also touched: a runner whose snapshot predates our commit then
+        fails to lock them (serialization error) instead of deciding from stale data.
+        """
+        if not partner_ids:
+            return []
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE res_partner SET write_date = write_date
+                 WHERE id IN (SELECT id FROM res_partner WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED)
+             RETURNING id
+                """,
+                list(partner_ids),
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _followup_process(self, options=None):
+        """Send the reminders of the customers, each one on its own.
+
+        A customer another runner is processing is skipped; an error rolls back that
+        customer only, is logged and shown on the customer.
+
+        :return: ``{"sent", "missing", "failed": res.partner, "skipped": {partner_id: reason}}``
+        """
+        results = {"sent": self.browse(), "missing": self.browse(), "failed": self.browse(), "skipped": {}}
+        locked = set(self._followup_lock(self.ids))
+        for partner in self:
+            if partner.id not in locked:
+                results["skipped"][partner.id] = _(
+                    "%(partner)s is being reminded by another process.", partner=partner.display_name
+                )
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    result = partner._execute_followup(options)
+            except psycopg2.OperationalError:
+                raise  # concurrency: let the whole transaction be retried
+            except Exception as error:  # noqa: BLE001 one customer must not stop the others
+                _logger.exception("Follow-up of partner %s failed", partner.id)
+                partner._notify_followup_error(error)
+                if (options or {}).get("postpone_failures"):
+                    partner._postpone_followup()
+                results["failed"] |= partner
+                continue
+            if result["status"] == "sent":
+                results["sent"] |= partner
+            elif result["status"] == "skipped":
+                results["skipped"][partner.id] = result["reason"]
+            if result["missing"]:
+                results["missing"] |= partner
+        return results
+
+    def _notify_followup_error(self, error):
+        """Show on the customer that its reminder failed, for someone to look at it."""
+        self.ensure_one()
+        note = _("The payment reminder could not be sent: %(error)s", error=str(error))
+        self._message_log(body=note)
+        self._schedule_followup_todo(_("Payment reminder failed"), note)
+
+    @api.model
+    def _get_followup_cron_batch_size(self):
+        """Customers reminded per transaction by the cron."""
+        return 100
+
+    @api.model
+    def _followup_can_commit(self):
+        """Tell whether the cron may commit its batches: never inside tests.
+
+        ``modules.module.current_test`` is only set for at_install tests: post_install
+        tests run with the thread's ``testing`` flag, as Odoo's mail queue checks.
+        """
+        return not getattr(threading.current_thread(), "testing", False)
+
+    @api.model
+    def _get_followup_cron_partner_ids(self):
+        """Return the customers of the current company the cron reminds today."""
+        decisions = self._followup_decide()
+        auto_level_ids = set(
+            self.env["account.followup.level"]
+            .search([("company_id", "=", self.env.company.id), ("auto_execute", "=", True)])
+            .ids
+        )
+        candidate_ids = [
+            partner_id
+            for partner_id, decision in decisions.items()
+            if decision.status == followup_rules.STATUS_IN_NEED and decision.level_id in auto_level_ids
+        ]
+        if not candidate_ids:
+            return []
+        return self.search(
+            [("id", "in", candidate_ids), ("followup_reminder_type", "=", "automatic")], order="id"
+        ).ids
+
     def _get_followup_items_by_currency(self):
         """Return the customer's open items for letters and emails, grouped by currency.
 
+        Excluded lines are left out; credit notes and unmatched payments are items with
+        a negative amount that reduce the totals.  The fields of all the lines are read
+        at once: thousands of lines cost a few queries, not some per line.
+
         :return: a list of ``{"currency": res.currency, "lines": account.move.line,
-            "total_due": float, "total_overdue": float}``, one per currency
+            "rows": [dict], "total_due": float, "total_overdue": float}``, one per
+            currency, sorted by currency name; rows are sorted by due date
         """
         self.ensure_one()
         today = fields.Date.context_today(self)
-        lines = self._get_followup_lines().sorted(lambda line: (line.date_maturity or line.date, line.id))
+        lines = self.commercial_partner_id._get_followup_lines()
+        lines.fetch(["date", "date_maturity", "currency_id", "amount_residual_currency", "move_id"])
+        lines.move_id.fetch(["name", "invoice_date", "invoice_origin", "payment_reference", "ref"])
+        by_currency = defaultdict(list)
+        for line in lines.sorted(lambda line: (line.date_maturity or line.date, line.id)):
+            by_currency[line.currency_id].append(line)
         groups = []
-        for currency in lines.currency_id.sorted("name"):
-            currency_lines = lines.filtered(lambda line, cur=currency: line.currency_id == cur)
+        for currency in sorted(by_currency, key=lambda currency: currency.name):
+            rows = [self._prepare_followup_item_row(line, today) for line in by_currency[currency]]
             groups.append({
                 "currency": currency,
-                "lines": currency_lines,
-                "total_due": sum(currency_lines.mapped("amount_residual_currency")),
-                "total_overdue": sum(
-                    line.amount_residual_currency
-                    for line in currency_lines
-                    if (line.date_maturity or line.date) < today
+                "lines": lines.browse([row["line"].id for row in rows]),
+                "rows": rows,
+                "total_due": currency.round(sum(row["amount"] for row in rows)),
+                "total_overdue": currency.round(
+                    sum(row["amount"] for row in rows if row["due_date"] < today)
                 ),
             })
         return groups
 
-    def _followup_items_table_html(self):
-        """Render the table of open items used in the reminder emails and the letter."""
+    @api.model
+    def _prepare_followup_item_row(self, line, today):
+        """Return the values of one open item of the letter and emails."""
+        move = line.move_id
+        due_date = line.date_maturity or line.date
+        amount = line.amount_residual_currency
+        return {
+            "line": line,
+            "move": move,
+            "name": move.name,
+            "date": move.invoice_date or line.date,
+            "due_date": due_date,
+            "origin": move.invoice_origin or "",
+            "reference": move.payment_reference or move.ref or "",
+            "amount": amount,
+            # only amounts owed are late: credit notes and payments are not
+            "days_late": (today - due_date).days if amount > 0 and due_date < today else 0,
+        }
+
+    def _followup_items_table_html(self, groups=None):
+        """Render the table of open items used in the reminder emails and the letter.
+
+        Email-safe: inline styles only, alignments resolved for the customer's
+        language direction (email clients ignore ``dir`` and ``text-align: start``).
+
+        :param groups: see `_get_followup_items_by_currency` (computed when not given)
+        """
         self.ensure_one()
+        partner = self.commercial_partner_id
+        lang = partner.lang or self.env.lang or "en_US"
+        if groups is None:
+            groups = partner._get_followup_items_by_currency()
+        rtl = self.env["res.lang"]._lang_get(lang).direction == "rtl"
+        Report = self.env["report.account_payment_followup.report_followup"]
         return self.env["ir.qweb"]._render(
             "account_payment_followup.followup_items_table",
             {
-                "partner": self,
-                "groups": self._get_followup_items_by_currency(),
+                "partner": partner,
+                "groups": groups,
                 "today": fields.Date.context_today(self),
+                "pay_urls": Report._get_followup_pay_urls(groups),
+                "align_start": "right" if rtl else "left",
+                "align_end": "left" if rtl else "right",
             },
-            lang=self.lang,
+            lang=lang,
         )
+
+    # ------------------------------------------------------------
+    # CRON
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_execute_followups(self, batch_size=None, max_batches=10):
+        """Send the automatic reminders of every company, in committed batches.
+
+        Each batch is locked (two runners never remind the same customer), decided
+        again, sent and committed, so that a crash or a time limit loses nothing and
+        sends nothing twice.  After ``max_batches`` batches the cron triggers itself
+        again to go on.  Never prints.
+        """
+        batch_size = batch_size or self._get_followup_cron_batch_size()
+        options = {"print": False, "postpone_failures": True}
+        work_left = False
+        for company in self.env["res.company"].search([]):
+            partners = self.with_company(company)
+            attempted = set()
+            for __ in range(max_batches):
+                batch = [
+                    pid for pid in partners._get_followup_cron_partner_ids() if pid not in attempted
+                ][:batch_size]
+                if not batch:
+                    break
+                attempted.update(batch)
+                partners.browse(batch)._followup_process(options)
+                if self._followup_can_commit():
+                    # each batch is kept even if a later one crashes
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+            else:
+                work_left = work_left or any(
+                    pid not in attempted for pid in partners._get_followup_cron_partner_ids()
+                )
+        if work_left:
+            self.env.ref("account_payment_followup.ir_cron_execute_followups")._trigger()

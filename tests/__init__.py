@@ -1,1 +1,4 @@
 from . import test_followup_status
+from . import test_followup_report
+from . import test_reliability
+from . import test_followup_send

@@ -1,0 +1,329 @@
+# Run by scripts/bench inside `odoo shell` (``env`` is given); see `scripts/bench --help`.
+# BENCH_PHASE=data: sample invoices (ORM) + bulk clones (SQL), addon not installed yet.
+# BENCH_PHASE=measure: follow-up history, then the measures, printed as one table.
+# ruff: noqa: F821 (``env`` comes from `odoo shell`)
+import importlib.util
+import os
+import random
+import resource
+import statistics
+import time
+from datetime import timedelta
+from unittest.mock import patch
+
+from lxml import etree
+
+from odoo import fields
+from odoo.tools import SQL
+
+ADDON = os.environ["BENCH_ADDON_DIR"]
+spec = importlib.util.spec_from_file_location("followup_bulk", os.path.join(ADDON, "tests", "followup_bulk.py"))
+bulk = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bulk)
+
+N = int(os.environ["BENCH_CUSTOMERS"])
+M = int(os.environ["BENCH_INVOICES"])
+K = int(os.environ["BENCH_CRON"])
+PHASE = os.environ["BENCH_PHASE"]
+CHUNK = 2000  # copies per bulk statement
+env = env(context=dict(env.context, tracking_disable=True))  # noqa: F821
+cr = env.cr
+today = fields.Date.context_today(env.user)
+
+
+def log(message):
+    print(f"[bench] {message}", flush=True)
+
+
+def companies():
+    main = env.ref("base.main_company")
+    second = env["res.company"].search([("name", "=", "Bench Company 2")], limit=1)
+    return {"main": main, "second": second}
+
+
+def bench_customer_ids():
+    cr.execute("SELECT id FROM res_partner WHERE ref LIKE 'BENCH-%' ORDER BY id")
+    return [row[0] for row in cr.fetchall()]
+
+
+def make_data():
+    t0 = time.time()
+    comps = companies()
+    if not comps["second"]:
+        comps["second"] = env["res.company"].create({"name": "Bench Company 2", "currency_id": comps["main"].currency_id.id})
+        env["account.chart.template"].try_loading("generic_coa", comps["second"], install_demo=False)
+        env.user.company_ids |= comps["second"]
+    foreign = env.ref("base.EUR") if comps["main"].currency_id != env.ref("base.EUR") else env.ref("base.USD")
+    foreign.active = True
+    for company in comps.values():
+        env["res.currency.rate"].create({"name": "2000-01-01", "rate": 2.0, "currency_id": foreign.id, "company_id": company.id})
+    samples = {}
+    for name, doc_spec in bulk.SPECS.items():
+        partner = env["res.partner"].create({"name": f"Bench sample {name}", "is_company": True, "email": f"{name}@sample.example.com"})
+        bulk.create_sample(env, partner, doc_spec, comps, foreign, today)
+        samples[name] = partner.id
+    log(f"ORM samples in {time.time() - t0:.1f}s")
+    # customers: one ORM-made template cloned by SQL
+    template = env["res.partner"].create({
+        "name": "Bench template", "is_company": True, "email": "template@bench.example.com",
+        "lang": "en_US", "country_id": env.ref("base.be").id, "street": "Rue du Bench 1", "city": "Brussels", "zip": "1000",
+    })
+    env.flush_all()
+    cr.execute(SQL("SELECT column_name FROM information_schema.columns WHERE table_name = 'res_partner' AND column_name <> 'id' "
+                   "AND table_schema = current_schema()"))
+    overrides = {
+        "name": SQL("'Bench Customer ' || lpad(n::text, 6, '0')"),
+        "complete_name": SQL("'Bench Customer ' || lpad(n::text, 6, '0')"),
+        "display_name": SQL("'Bench Customer ' || lpad(n::text, 6, '0')"),
+        "ref": SQL("'BENCH-' || n"),
+        "email": SQL("'customer' || n || '@bench.example.com'"),
+        "email_normalized": SQL("'customer' || n || '@bench.example.com'"),
+        "commercial_partner_id": SQL("ids.id"),
+    }
+    columns = [row[0] for row in cr.fetchall()]
+    cr.execute(SQL(
+        "WITH ids AS (SELECT nextval('res_partner_id_seq') AS id, n FROM generate_series(1, %s) n) "
+        "INSERT INTO res_partner (id, %s) SELECT ids.id, %s FROM ids, res_partner t WHERE t.id = %s",
+        N,
+        SQL(", ").join(SQL.identifier(c) for c in columns),
+        SQL(", ").join(overrides.get(c, SQL.identifier("t", c)) for c in columns),
+        template.id,
+    ))
+    env.invalidate_all()
+    customer_ids = bench_customer_ids()
+    per_customer = statistics.mean(bulk.count_open_invoices(s) for s in bulk.SPECS.values())
+    repeats = max(1, round(M / (N * per_customer)))
+    rng = random.Random(17)
+    names = list(samples)
+    copies = [
+        (samples[names[i % len(names)]], pid, rng.randint(-10, 10), 1 + rng.randint(0, 3))
+        for i, pid in enumerate(customer_ids)
+        for __ in range(repeats)
+    ]
+    cr.commit()
+    log(f"{len(customer_ids)} customers, {repeats} profile copies each, {len(copies)} copies")
+    t1 = time.time()
+    for start in range(0, len(copies), CHUNK):
+        counts = bulk.clone_customers(env, copies[start:start + CHUNK])
+        cr.commit()
+        if start // CHUNK % 10 == 0:
+            log(f"  cloned {start + CHUNK}/{len(copies)} copies ({counts}) {time.time() - t1:.0f}s")
+    log(f"bulk clones in {time.time() - t1:.1f}s")
+
+
+def apply_history():
+    """Give the cloned lines a follow-up history: a third never reminded, a third up to
+    date with their level, a third one level behind (hence in need of action)."""
+    t0 = time.time()
+    cr.execute("""
+        UPDATE account_move_line line
+           SET followup_level_id = src.level_id, followup_date = src.date_maturity + src.delay
+          FROM (SELECT open.id, open.date_maturity, lv.id AS level_id, lv.delay
+                  FROM account_move_line open
+                  JOIN account_account account ON account.id = open.account_id
+          CROSS JOIN LATERAL (SELECT l.id, l.delay FROM account_followup_level l
+                               WHERE l.company_id = open.company_id AND l.active
+                                 AND l.delay <= (CURRENT_DATE - open.date_maturity) - 5 * (open.partner_id % 3)
+                               ORDER BY l.delay DESC LIMIT 1) lv
+                 WHERE account.account_type = 'asset_receivable' AND open.reconciled IS NOT TRUE
+                   AND open.parent_state = 'posted' AND open.amount_residual > 0
+                   AND open.partner_id % 3 <> 0 AND open.followup_level_id IS NULL) src
+         WHERE line.id = src.id
+    """)
+    log(f"follow-up history on {cr.rowcount} lines in {time.time() - t0:.1f}s")
+    cr.commit()
+
+
+def measure(fn, repeat=3):
+    """Return (best seconds, queries of one run, result)."""
+    times = []
+    result = None
+    queries = 0
+    for __ in range(repeat):
+        env.invalidate_all()
+        env.transaction.clear()
+        before = cr.sql_log_count
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+        queries = cr.sql_log_count - before
+    return min(times), queries, result
+
+
+def spec_from_arch(model, view_ref, view_type):
+    """Return the web client's specification of a view (fields, many2one display names, x2many subviews)."""
+    view = env.ref(view_ref)
+    arch = etree.fromstring(env[model].get_view(view.id, view_type)["arch"])
+    spec_ = {}
+    for node in arch.iter("field"):
+        if any(parent.tag == "field" for parent in node.iterancestors()):
+            continue
+        name = node.get("name")
+        field = env[model]._fields[name]
+        if field.type == "many2one":
+            spec_[name] = {"fields": {"display_name": {}}}
+        elif field.type in ("one2many", "many2many"):
+            sub = {}
+            subview = node.get("context") and "account_move_line_view_tree_followup" in node.get("context")
+            if subview:
+                sub = spec_from_arch(field.comodel_name, "account_payment_followup.account_move_line_view_tree_followup", "tree")
+            spec_[name] = {"fields": sub or {"display_name": {}}, "limit": 40}
+        else:
+            spec_[name] = {}
+    return spec_
+
+
+def run_measures():
+    rows = []
+    comps = companies()
+    Partner = env["res.partner"].with_company(comps["main"])
+    cr.execute("SELECT count(*), pg_size_pretty(pg_total_relation_size('account_move_line')) FROM account_move_line")
+    total_lines, aml_size = cr.fetchone()
+    cr.execute("""SELECT count(*) FROM account_move_line line JOIN account_account a ON a.id = line.account_id
+                   WHERE a.account_type = 'asset_receivable' AND line.reconciled IS NOT TRUE AND line.parent_state = 'posted'""")
+    open_lines = cr.fetchone()[0]
+    cr.execute("SELECT count(*) FROM account_move WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_state IN ('not_paid', 'partial')")
+    open_invoices = cr.fetchone()[0]
+    cr.execute("SELECT pg_size_pretty(pg_relation_size('account_move_line_followup_open_idx'))")
+    index_size = cr.fetchone()[0] if cr.rowcount else "none"
+    log(f"{len(bench_customer_ids())} customers, {open_invoices} open invoices, {open_lines} open receivable lines, "
+        f"{total_lines} move lines ({aml_size}), follow-up index {index_size}")
+
+    def floor():
+        cr.execute(SQL(
+            """SELECT line.partner_id, SUM(line.amount_residual) FROM account_move_line line
+                 JOIN account_account account ON account.id = line.account_id
+                WHERE line.company_id = %s AND account.account_type = 'asset_receivable'
+                  AND account.non_trade IS NOT TRUE AND line.parent_state = 'posted'
+                  AND line.reconciled IS NOT TRUE AND line.blocked IS NOT TRUE
+                  AND line.partner_id IS NOT NULL AND line.amount_residual <> 0
+             GROUP BY line.partner_id""",
+            comps["main"].id,
+        ))
+        return cr.fetchall()
+
+    secs, queries, result = measure(floor)
+    floor_secs = secs
+    rows.append(("bare floor: SQL aggregate of open receivable lines by customer", secs, queries, f"{len(result)} customers"))
+    for status in ("in_need_of_action", "with_overdue_invoices"):
+        secs, queries, ids = measure(lambda s=status: Partner.search([("followup_status", "=", s)]).ids)
+        rows.append((f"search followup_status = {status}", secs, queries, f"{len(ids)} ids, {secs / floor_secs:.1f}x floor"))
+        secs, queries, count = measure(lambda s=status: Partner.search_count([("followup_status", "=", s)]))
+        rows.append((f"search_count followup_status = {status}", secs, queries, f"{count}"))
+    list_spec = spec_from_arch("res.partner", "account_payment_followup.res_partner_view_tree_followup", "tree")
+    action = env.ref("account_payment_followup.action_view_followup_reports")
+    context = dict(env.context, res_partner_search_mode="customer", allowed_company_ids=[comps["main"].id])
+    domain = [("followup_status", "in", ("in_need_of_action", "with_overdue_invoices"))]
+    List = Partner.with_context(context)
+    secs, queries, page = measure(lambda: List.web_search_read(domain, list_spec, offset=0, limit=80, count_limit=10001))
+    rows.append(("Follow-up Reports: first page (web_search_read, 80 rows)", secs, queries,
+                 f"{len(page['records'])} rows of {page['length']} (action {action.id})"))
+    cr.execute("""SELECT line.partner_id FROM account_move_line line JOIN account_account a ON a.id = line.account_id
+                   WHERE a.account_type = 'asset_receivable' AND line.reconciled IS NOT TRUE AND line.parent_state = 'posted'
+                     AND line.company_id = %s AND line.partner_id IN (SELECT id FROM res_partner WHERE ref LIKE 'BENCH-%%')
+                GROUP BY line.partner_id ORDER BY count(*) DESC LIMIT 1""", [comps["main"].id])
+    busiest = cr.fetchone()[0]
+    form_spec = spec_from_arch("res.partner", "account_payment_followup.res_partner_view_form_followup", "form")
+    secs, queries, form = measure(lambda: List.browse(busiest).web_read(form_spec))
+    rows.append(("one customer's follow-up form (web_read)", secs, queries,
+                 f"{len(form[0]['followup_line_ids'])} open lines, {form[0]['followup_status']}"))
+    rows.extend(run_cron(Partner))
+    return rows
+
+
+def _status_kb(key):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def reset_peak_rss():
+    """Reset the peak RSS of this process (Linux) and return the current RSS in kB."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        pass
+    return _status_kb("VmRSS")
+
+
+def peak_rss():
+    return _status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def run_cron(Partner):
+    if not hasattr(Partner, "_cron_execute_followups"):
+        return [("cron, email only", None, None, "n/a (cron not available)"),
+                ("cron, email + invoice PDFs", None, None, "n/a (cron not available)")]
+    rows = []
+    level_1 = env["account.followup.level"].search([("company_id", "=", Partner.env.company.id)], order="delay, id", limit=1)
+    decisions = Partner._followup_decide()
+    ready = sorted(pid for pid, d in decisions.items() if d.status == "in_need_of_action" and d.level_id == level_1.id)
+    ready = [pid for pid in ready if pid in set(bench_customer_ids())]
+    cls = type(env["res.partner"])
+    original = cls._get_followup_cron_partner_ids
+    for label, join_invoices, chosen in (
+        ("cron, email only", False, ready[:K]),
+        ("cron, email + invoice PDFs", True, ready[K:2 * K]),
+    ):
+        if not chosen:
+            rows.append((label, None, None, "no customer in need of the first level"))
+            continue
+        level_1.join_invoices = join_invoices
+        cr.commit()
+        allowed = set(chosen)
+
+        def restricted(self, allowed=allowed):
+            if self.env.company != Partner.env.company:
+                return []
+            return [pid for pid in original(self) if pid in allowed]
+
+        cr.execute("SELECT count(*) FROM ir_attachment WHERE res_model = 'account.move' AND res_field = 'invoice_pdf_report_file'")
+        pdfs_before = cr.fetchone()[0]
+        env.invalidate_all()
+        rss_before = reset_peak_rss()
+        queries_before = cr.sql_log_count
+        t0 = time.perf_counter()
+        with patch.object(cls, "_get_followup_cron_partner_ids", restricted):
+            for __ in range(5):  # the cron triggers itself again when work is left
+                Partner.env["res.partner"]._cron_execute_followups(max_batches=1000)
+                if not [pid for pid in original(Partner) if pid in allowed]:
+                    break
+        secs = time.perf_counter() - t0
+        queries = cr.sql_log_count - queries_before
+        rss_growth = (peak_rss() - rss_before) / 1024
+        cr.execute("SELECT count(*) FROM account_move_line WHERE partner_id = ANY(%s) AND followup_date = %s", [chosen, today])
+        cr.execute("SELECT count(DISTINCT res_id) FROM mail_mail m JOIN mail_message msg ON msg.id = m.mail_message_id "
+                   "WHERE msg.model = 'res.partner' AND msg.res_id = ANY(%s)", [chosen])
+        mailed = cr.fetchone()[0]
+        cr.execute("SELECT count(*) FROM ir_attachment WHERE res_model = 'account.move' AND res_field = 'invoice_pdf_report_file'")
+        pdfs = cr.fetchone()[0] - pdfs_before
+        rows.append((f"{label}: {len(chosen)} customers", secs, queries,
+                     f"{len(chosen) / secs:.1f} customers/s, {queries / len(chosen):.1f} queries/customer, "
+                     f"{mailed} mailed, {pdfs} PDFs rendered, peak RSS +{rss_growth:.0f} MB"))
+    level_1.join_invoices = False
+    cr.commit()
+    return rows
+
+
+if PHASE == "data":
+    make_data()
+    cr.commit()
+elif PHASE == "measure":
+    if os.environ.get("BENCH_HISTORY", "1") == "1":
+        apply_history()
+    rows = run_measures()
+    install = os.environ.get("BENCH_INSTALL")
+    if install:
+        rows.append(("install the addon on the existing lines", None, None, install))
+    width = max(len(r[0]) for r in rows)
+    print()
+    print(f"{'measure'.ljust(width)} | {'seconds':>8} | {'queries':>7} | result")
+    print(f"{'-' * width}-|{'-' * 10}|{'-' * 9}|{'-' * 40}")
+    for label, secs, queries, result in rows:
+        secs_text = f"{secs:8.3f}" if secs is not None else f"{'':>8}"
+        queries_text = f"{queries:7d}" if queries is not None else f"{'':>7}"
+        print(f"{label.ljust(width)} | {secs_text} | {queries_text} | {result}")
+    cr.commit()

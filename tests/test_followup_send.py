@@ -1,0 +1,335 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.tests import tagged
+
+from odoo.addons.mail.tests.common import MailCase
+from odoo.addons.sms.tests.common import SMSCase
+
+from .common import FollowupTestCommon
+
+
+class FollowupSendCommon(FollowupTestCommon, MailCase, SMSCase):
+    """Customers at each level of the default ladder, and the gateways mocked."""
+
+    @classmethod
+    def setUpClass(cls, chart_template_ref=None):
+        super().setUpClass(chart_template_ref=chart_template_ref)
+        cls.env["ir.config_parameter"].set_param("mail.restrict.template.rendering", False)
+        cls.env.user.write({"email": "accountant@company1.example.com"})
+        cls.responsible = cls.env["res.users"].create({
+            "name": "Rita Responsible",
+            "login": "rita.followup",
+            "email": "rita@company1.example.com",
+            "groups_id": [Command.set(cls.env.ref("account.group_account_invoice").ids)],
+            "company_id": cls.company.id,
+            "company_ids": [Command.set(cls.company.ids)],
+        })
+        cls.salesperson = cls.env["res.users"].create({
+            "name": "Sam Salesperson",
+            "login": "sam.followup",
+            "email": "sam@company1.example.com",
+            "groups_id": [Command.set(cls.env.ref("base.group_user").ids)],
+            "company_id": cls.company.id,
+            "company_ids": [Command.set(cls.company.ids)],
+        })
+        cls.customer.followup_responsible_id = cls.responsible
+        cls.level_3.activity_type_id = cls.env.ref("mail.mail_activity_data_call")
+
+    def remind_at(self, move, level, days_ago):
+        """Mark the invoice as reminded ``level`` ``days_ago`` days ago."""
+        self.receivable_lines(move).write({"followup_level_id": level.id, "followup_date": self.days_ago(days_ago)})
+
+    def customer_mails(self, partner):
+        return self.env["mail.mail"].search([("model", "=", "res.partner"), ("res_id", "=", partner.id)])
+
+    def assertReminded(self, moves, level, next_date, partner=None):
+        """Check the lines carry the level sent today and the next reminder date."""
+        partner = partner or self.customer
+        lines = moves.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        self.assertEqual(lines.followup_level_id, level)
+        self.assertEqual(set(lines.mapped("followup_date")), {self.today})
+        partner.invalidate_recordset()
+        self.assertEqual(partner.followup_next_action_date, next_date)
+
+
+@tagged("post_install", "-at_install")
+class TestFollowupSend(FollowupSendCommon):
+    """One reminder, channel by channel, through `res.partner._execute_followup`."""
+
+    def test_email_first_reminder(self):
+        """First reminder: an email to the customer, without attachment, queued; chatter notes."""
+        invoice = self.create_invoice(amount=100.0, due_days_ago=20)
+        with self.mock_mail_gateway():
+            result = self.customer._execute_followup()
+        self.assertEqual((result["status"], result["level"], result["channels"]), ("sent", self.level_1, ["email"]))
+        mail = self.customer_mails(self.customer)
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.recipient_ids, self.customer)
+        self.assertEqual(mail.subject, f"{self.company.name} - Payment reminder for Deco Customer")
+        self.assertEqual(mail.state, "outgoing")
+        self.assertFalse(mail.attachment_ids)
+        self.assertIn(invoice.name, str(mail.body_html))
+        self.assertReminded(invoice, self.level_1, self.today + timedelta(days=15))
+        self.assertIn(
+            f'Payment reminder "First reminder" sent by email',
+            invoice.message_ids[0].body,
+        )
+        self.assertIn("Next reminder on", self.customer.message_ids[0].body)
+
+    def test_email_sms_to_followup_contact_with_invoices(self):
+        """Second reminder: email and SMS to the follow-up contact, one PDF per invoice attached."""
+        contact = self.env["res.partner"].create({
+            "name": "Fiona Followup",
+            "parent_id": self.customer.id,
+            "type": "followup",
+            "email": "fiona@example.com",
+            "mobile": "+32475222222",
+        })
+        invoices = self.create_invoice(amount=100.0, due_days_ago=35) + self.create_invoice(amount=50.0, due_days_ago=31)
+        for invoice in invoices:
+            self.remind_at(invoice, self.level_1, 16)
+        self.assertFalse(invoices.invoice_pdf_report_id)
+        with self.mock_mail_gateway(), self.mockSMSGateway():
+            result = self.customer._execute_followup()
+        self.assertEqual(result["channels"], ["email", "sms"])
+        mail = self.customer_mails(self.customer)
+        self.assertEqual(mail.recipient_ids, contact)
+        self.assertEqual(mail.subject, f"{self.company.name} - Second payment reminder for Deco Customer")
+        self.assertEqual(
+            sorted(mail.attachment_ids.mapped("name")),
+            sorted(invoice._get_invoice_report_filename() for invoice in invoices),
+        )
+        self.assertEqual(len(invoices.invoice_pdf_report_id), 2, "the missing invoice PDFs are generated")
+        self.assertSMSOutgoing(
+            contact,
+            "+32475222222",
+            content=f"Dear Deco Customer, {self.company.name} has not yet received the payment of",
+        )
+        self.assertReminded(invoices, self.level_2, self.today + timedelta(days=30))
+
+    def test_invoice_pdf_reused(self):
+        """An invoice already printed keeps its PDF: no new rendering."""
+        invoice = self.create_invoice(amount=100.0, due_days_ago=35)
+        self.remind_at(invoice, self.level_1, 16)
+        printed = self.customer._get_followup_invoice_attachments(invoice)
+        with patch.object(type(self.env["res.partner"]), "_followup_render_invoice_pdfs") as render:
+            self.assertEqual(self.customer._get_followup_invoice_attachments(invoice), printed)
+        render.assert_not_called()
+
+    def test_invoice_pdfs_rendered_in_one_batch(self):
+        """Invoices never printed are rendered by one call of wkhtmltopdf, split per invoice."""
+        from PyPDF2 import PdfFileWriter
+        import io
+
+        invoices = self.create_invoice(amount=100.0, due_days_ago=35) + self.create_invoice(amount=50.0, due_days_ago=31)
+
+        def fake_wkhtmltopdf(bodies, **kwargs):
+            writer = PdfFileWriter()
+            for __ in bodies:
+                writer.addBlankPage(595, 842)
+            stream = io.BytesIO()
+            writer.write(stream)
+            return stream.getvalue()
+
+        Report = type(self.env["ir.actions.report"])
+        with patch.object(Report, "_run_wkhtmltopdf", side_effect=fake_wkhtmltopdf) as run:
+            attachments = self.customer.with_context(force_report_rendering=True)._get_followup_invoice_attachments(
+                invoices
+            )
+        self.assertEqual(run.call_count, 1)
+        self.assertEqual(len(attachments), 2)
+        self.assertEqual(invoices.invoice_pdf_report_id, attachments)
+
+    def test_letter_by_post_and_activity(self):
+        """Formal notice: a letter queued for snailmail and a call for the follow-up responsible."""
+        invoice = self.create_invoice(amount=100.0, due_days_ago=65)
+        self.remind_at(invoice, self.level_2, 35)
+        with self.mock_mail_gateway():
+            result = self.customer._execute_followup()
+        self.assertEqual(result["channels"], ["email", "snailmail", "activity"])
+        letter = self.env["snailmail.letter"].search([("model", "=", "res.partner"), ("res_id", "=", self.customer.id)])
+        self.assertEqual((letter.partner_id, letter.state), (self.customer, "pending"))
+        self.assertEqual(letter.attachment_id.name, f"Follow-up Deco Customer - {self.today}.pdf")
+        self.assertEqual(letter.attachment_id.mimetype, "application/pdf")
+        call = self.env.ref("mail.mail_activity_data_call")
+        activity = self.customer.activity_ids
+        self.assertEqual(
+            (activity.activity_type_id, activity.user_id, activity.summary, activity.date_deadline),
+            (
+                call,
+                self.responsible,
+                "Call the customer about the overdue invoices",
+                self.env["mail.activity"]._calculate_date_deadline(call),
+            ),
+        )
+        self.assertReminded(invoice, self.level_3, self.today + timedelta(days=30))
+
+    def test_activity_for_invoice_salesperson(self):
+        """A level naming the salesperson gives the activity to the salesperson of the invoice."""
+        self.level_3.activity_default_responsible_type = "salesperson"
+        invoice = self.create_invoice(amount=100.0, due_days_ago=65, post=False)
+        invoice.invoice_user_id = self.salesperson
+        invoice.action_post()
+        self.remind_at(invoice, self.level_2, 35)
+        with self.mock_mail_gateway():
+            self.customer._execute_followup()
+        self.assertEqual(self.customer.activity_ids.user_id, self.salesperson)
+
+    def test_print(self):
+        """Printing keeps the follow-up letter on the customer."""
+        self.create_invoice(amount=100.0, due_days_ago=20)
+        with self.mock_mail_gateway():
+            result = self.customer._execute_followup({"print": True, "email": False})
+        self.assertEqual(result["channels"], ["print"])
+        self.assertEqual((result["letter"].res_model, result["letter"].res_id), ("res.partner", self.customer.id))
+
+    def test_paid_in_same_transaction_not_reminded(self):
+        """An invoice paid just before sending is never reminded of."""
+        invoice = self.create_invoice(amount=100.0, due_days_ago=20)
+        self.pay(invoice)
+        with self.mock_mail_gateway():
+            results = self.customer._followup_process()
+        self.assertFalse(results["sent"])
+        self.assertIn(self.customer.id, results["skipped"])
+        self.assertFalse(self.customer_mails(self.customer))
+        self.assertFalse(self.receivable_lines(invoice).followup_level_id)
+
+    def test_excluded_invoice_never_reminded(self):
+        """An excluded invoice keeps its level even when the wizard sends anyway."""
+        invoice = self.create_invoice(amount=100.0, due_days_ago=20)
+        excluded = self.create_invoice(amount=70.0, due_days_ago=25)
+        self.receivable_lines(excluded).blocked = True
+        with self.mock_mail_gateway():
+            self.customer._execute_followup({"manual": True})
+        self.assertFalse(self.receivable_lines(excluded).followup_level_id)
+        self.assertEqual(self.receivable_lines(invoice).followup_level_id, self.level_1)
+        self.assertNotIn(excluded.name, str(self.customer_mails(self.customer).body_html))
+
+    def test_nothing_sent_without_contact_details(self):
+        """No email address at all: nothing is marked as sent, a to-do says what is missing."""
+        self.customer.email = False
+        invoice = self.create_invoice(amount=100.0, due_days_ago=20)
+        with self.mock_mail_gateway():
+            result = self.customer._execute_followup()
+        self.assertEqual((result["status"], result["missing"]), ("nothing_sent", ["email"]))
+        self.assertFalse(self.receivable_lines(invoice).followup_level_id)
+        todo = self.customer.activity_ids
+        self.assertEqual(todo.summary, "Complete the follow-up contact details")
+        self.assertEqual(todo.user_id, self.responsible)
+
+    def test_error_rolls_back_one_customer(self):
+        """A failing reminder is rolled back and shown on the customer; the others go."""
+        other = self.customer.copy({"name": "Other Customer", "email": "other@example.com"})
+        self.create_invoice(amount=100.0, due_days_ago=20)
+        other_invoice = self.create_invoice(partner=other, amount=100.0, due_days_ago=20)
+        Partner = type(self.env["res.partner"])
+        origin = Partner._send_followup_email
+
+        def failing(partner, recipients, options):
+            if partner == self.customer:
+                raise ValueError("template broken")
+            return origin(partner, recipients, options)
+
+        with self.mock_mail_gateway(), patch.object(Partner, "_send_followup_email", failing):
+            results = (self.customer + other)._followup_process()
+        self.assertEqual((results["sent"], results["failed"]), (other, self.customer))
+        self.assertFalse(self.customer_mails(self.customer))
+        self.assertIn("template broken", self.customer.message_ids[0].body)
+        self.assertEqual(self.customer.activity_ids.summary, "Payment reminder failed")
+        self.assertEqual(self.receivable_lines(other_invoice).followup_level_id, self.level_1)
+
+
+@tagged("post_install", "-at_install")
+class TestFollowupSendWizard(FollowupSendCommon):
+    """The Follow up wizard: pre-filled from the level, editable, sends through the same path."""
+
+    def open_wizard(self, partner=None):
+        action = (partner or self.customer).action_open_followup_send()
+        return self.env[action["res_model"]].with_context(action["context"]).create({})
+
+    def test_prefill(self):
+        """The wizard shows the level's channels, the rendered email and SMS, the invoice PDFs."""
+        invoice = self.create_invoice(amount=100.0, due_days_ago=35)
+        self.remind_at(invoice, self.level_1, 16)
+        wizard = self.open_wizard()
+        self.assertEqual(wizard.level_id, self.level_2)
+        self.assertEqual(
+            (wizard.email, wizard.sms, wizard.snailmail, wizard.print, wizard.join_invoices),
+            (True, True, False, False, True),
+        )
+        self.assertEqual(wizard.email_recipient_ids, self.customer)
+        self.assertEqual(wizard.template_id, self.level_2.mail_template_id)
+        self.assertEqual(wizard.subject, f"{self.company.name} - Second payment reminder for Deco Customer")
+        self.assertIn(invoice.name, str(wizard.body))
+        self.assertTrue(wizard.sms_body.startswith("Dear Deco Customer,"))
+        self.assertEqual(wizard.attachment_ids, invoice.invoice_pdf_report_id)
+        self.assertEqual(wizard.snailmail_cost, 1)
+        wizard.level_id = self.level_3
+        self.assertEqual((wizard.snailmail, wizard.sms), (True, False))
+        self.assertEqual(wizard.subject, f"{self.company.name} - Formal notice of overdue invoices for Deco Customer")
+
+    def test_edit_and_send(self):
+        """Edited subject, body and recipients are what goes out."""
+        self.create_invoice(amount=100.0, due_days_ago=20)
+        colleague = self.env["res.partner"].create({"name": "Colleague", "email": "colleague@example.com"})
+        wizard = self.open_wizard()
+        wizard.write({
+            "subject": "Please pay",
+            "body": "<p>Custom body</p>",
+            "email_recipient_ids": [Command.set(colleague.ids)],
+        })
+        with self.mock_mail_gateway():
+            self.assertEqual(wizard.action_send(), {"type": "ir.actions.act_window_close"})
+        mail = self.customer_mails(self.customer)
+        self.assertEqual((mail.subject, mail.recipient_ids), ("Please pay", colleague))
+        self.assertIn("Custom body", str(mail.body_html))
+        self.assertEqual(self.customer.followup_next_action_date, self.today + timedelta(days=15))
+
+    def test_send_and_print(self):
+        """Send & Print downloads the follow-up letter saved on the customer."""
+        self.create_invoice(amount=100.0, due_days_ago=20)
+        wizard = self.open_wizard()
+        with self.mock_mail_gateway():
+            action = wizard.action_send_and_print()
+        letter = self.env["ir.attachment"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id), ("mimetype", "=", "application/pdf")]
+        )
+        self.assertEqual(action["url"], f"/web/content/{letter.id}?download=true")
+        self.assertEqual(len(self.customer_mails(self.customer)), 1)
+
+    def test_send_when_not_in_need(self):
+        """The user may send before the level is reached; lines not yet due keep their level."""
+        overdue = self.create_invoice(amount=100.0, due_days_ago=5)
+        not_due = self.create_invoice(amount=100.0, due_days_ago=-5)
+        wizard = self.open_wizard()
+        self.assertEqual(wizard.level_id, self.level_1)
+        with self.mock_mail_gateway():
+            wizard.action_send()
+        self.assertEqual(self.receivable_lines(overdue).followup_level_id, self.level_1)
+        self.assertFalse(self.receivable_lines(not_due).followup_level_id)
+
+
+@tagged("post_install", "-at_install")
+class TestFollowupBatch(FollowupSendCommon):
+    """The Process follow-ups list action."""
+
+    def test_batch_with_customer_without_email(self):
+        """Three customers, one without email: two reminded, the third listed to complete."""
+        second = self.customer.copy({"name": "Second Customer", "email": "second@example.com"})
+        no_email = self.customer.copy({"name": "No Email Customer", "email": False})
+        for partner in self.customer + second + no_email:
+            self.create_invoice(partner=partner, amount=100.0, due_days_ago=20)
+        partners = self.customer + second + no_email
+        with self.mock_mail_gateway():
+            action = self.env.ref("account_payment_followup.action_process_followups").with_context(
+                active_model="res.partner", active_ids=partners.ids
+            ).run()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertEqual(action["params"]["next"]["domain"], [("id", "in", no_email.ids)])
+        self.assertEqual(len(self.customer_mails(self.customer)), 1)
+        self.assertEqual(len(self.customer_mails(second)), 1)
+        self.assertFalse(self.customer_mails(no_email))
+        self.assertEqual(no_email.activity_ids.summary, "Complete the follow-up contact details")
+        self.assertEqual(no_email.followup_status, "in_need_of_action")
