@@ -286,7 +286,16 @@ def run_cron(Partner):
         rss_before = reset_peak_rss()
         queries_before = cr.sql_log_count
         t0 = time.perf_counter()
-        with patch.object(cls, "_get_followup_cron_partner_ids", restricted):
+        report_cls = type(env["ir.actions.report"])
+        run_wkhtmltopdf = report_cls._run_wkhtmltopdf
+        wkhtmltopdf_calls = []
+
+        def counted(self, bodies, *args, **kwargs):
+            wkhtmltopdf_calls.append(len(bodies))
+            return run_wkhtmltopdf(self, bodies, *args, **kwargs)
+
+        with patch.object(cls, "_get_followup_cron_partner_ids", restricted), \
+                patch.object(report_cls, "_run_wkhtmltopdf", counted):
             for __ in range(5):  # the cron triggers itself again when work is left
                 Partner.env["res.partner"]._cron_execute_followups(max_batches=1000)
                 if not [pid for pid in original(Partner) if pid in allowed]:
@@ -302,7 +311,8 @@ def run_cron(Partner):
         pdfs = cr.fetchone()[0] - pdfs_before
         rows.append((f"{label}: {len(chosen)} customers", secs, queries,
                      f"{len(chosen) / secs:.1f} customers/s, {queries / len(chosen):.1f} queries/customer, "
-                     f"{mailed} mailed, {pdfs} PDFs rendered, peak RSS +{rss_growth:.0f} MB"))
+                     f"{mailed} mailed, {pdfs} PDFs kept, {len(wkhtmltopdf_calls)} wkhtmltopdf runs "
+                     f"for {sum(wkhtmltopdf_calls)} pages, peak RSS +{rss_growth:.0f} MB"))
     level_1.join_invoices = False
     cr.commit()
     return rows

@@ -306,6 +306,9 @@ def _clone_table(cr, table):
             expression = SQL("COALESCE(%s, %s)", SQL.identifier(alias, "new_id"), col)
         elif column in ("name", "move_name") and table in ("account_move", "account_move_line"):
             expression = SQL("CASE WHEN %s = '/' THEN %s ELSE %s || '-' || m.copy_no END", col, col, col)
+        elif column == "sequence_prefix":
+            # out of the journal's sequence: the next invoice numbers follow the samples, not the clones
+            expression = SQL("'BULK/' || %s", col)
         elif data_type == "date":
             expression = SQL("%s + c.days", col)
         elif data_type == "numeric" and (column in SCALED_COLUMNS or column.startswith("amount")):

@@ -1,5 +1,8 @@
+import io
 from datetime import timedelta
 from unittest.mock import patch
+
+from PyPDF2 import PdfFileWriter
 
 from odoo import Command
 from odoo.tests import tagged
@@ -42,7 +45,10 @@ class FollowupSendCommon(FollowupTestCommon, MailCase, SMSCase):
         self.receivable_lines(move).write({"followup_level_id": level.id, "followup_date": self.days_ago(days_ago)})
 
     def customer_mails(self, partner):
-        return self.env["mail.mail"].search([("model", "=", "res.partner"), ("res_id", "=", partner.id)])
+        """Return the reminder emails sent out of the company (internal followers' copies left out)."""
+        return self.env["mail.mail"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", partner.id), ("message_type", "=", "comment")]
+        ).filtered(lambda mail: not mail.recipient_ids.user_ids)
 
     def assertReminded(self, moves, level, next_date, partner=None):
         """Check the lines carry the level sent today and the next reminder date."""
@@ -73,7 +79,7 @@ class TestFollowupSend(FollowupSendCommon):
         self.assertIn(invoice.name, str(mail.body_html))
         self.assertReminded(invoice, self.level_1, self.today + timedelta(days=15))
         self.assertIn(
-            f'Payment reminder "First reminder" sent by email',
+            'Payment reminder "First reminder" sent by email',
             invoice.message_ids[0].body,
         )
         self.assertIn("Next reminder on", self.customer.message_ids[0].body)
@@ -87,7 +93,8 @@ class TestFollowupSend(FollowupSendCommon):
             "email": "fiona@example.com",
             "mobile": "+32475222222",
         })
-        invoices = self.create_invoice(amount=100.0, due_days_ago=35) + self.create_invoice(amount=50.0, due_days_ago=31)
+        invoices = self.create_invoice(amount=100.0, due_days_ago=35)
+        invoices += self.create_invoice(amount=50.0, due_days_ago=31)
         for invoice in invoices:
             self.remind_at(invoice, self.level_1, 16)
         self.assertFalse(invoices.invoice_pdf_report_id)
@@ -120,10 +127,8 @@ class TestFollowupSend(FollowupSendCommon):
 
     def test_invoice_pdfs_rendered_in_one_batch(self):
         """Invoices never printed are rendered by one call of wkhtmltopdf, split per invoice."""
-        from PyPDF2 import PdfFileWriter
-        import io
-
-        invoices = self.create_invoice(amount=100.0, due_days_ago=35) + self.create_invoice(amount=50.0, due_days_ago=31)
+        invoices = self.create_invoice(amount=100.0, due_days_ago=35)
+        invoices += self.create_invoice(amount=50.0, due_days_ago=31)
 
         def fake_wkhtmltopdf(bodies, **kwargs):
             writer = PdfFileWriter()
@@ -232,7 +237,9 @@ class TestFollowupSend(FollowupSendCommon):
                 raise ValueError("template broken")
             return origin(partner, recipients, options)
 
-        with self.mock_mail_gateway(), patch.object(Partner, "_send_followup_email", failing):
+        with self.mock_mail_gateway(), patch.object(Partner, "_send_followup_email", failing), self.assertLogs(
+            "odoo.addons.account_payment_followup.models.res_partner", level="ERROR"
+        ):
             results = (self.customer + other)._followup_process()
         self.assertEqual((results["sent"], results["failed"]), (other, self.customer))
         self.assertFalse(self.customer_mails(self.customer))
@@ -247,7 +254,7 @@ class TestFollowupSendWizard(FollowupSendCommon):
 
     def open_wizard(self, partner=None):
         action = (partner or self.customer).action_open_followup_send()
-        return self.env[action["res_model"]].with_context(action["context"]).create({})
+        return self.env[action["res_model"]].with_context(**action["context"]).create({})
 
     def test_prefill(self):
         """The wizard shows the level's channels, the rendered email and SMS, the invoice PDFs."""

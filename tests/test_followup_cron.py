@@ -1,0 +1,110 @@
+from datetime import timedelta
+
+from odoo import SUPERUSER_ID
+from odoo.tests import tagged
+
+from .test_followup_send import FollowupSendCommon
+
+
+@tagged("post_install", "-at_install")
+class TestFollowupCron(FollowupSendCommon):
+    """The daily cron: which customers it reminds, once, in batches."""
+
+    @classmethod
+    def setUpClass(cls, chart_template_ref=None):
+        super().setUpClass(chart_template_ref=chart_template_ref)
+        cls.cron = cls.env.ref("account_payment_followup.ir_cron_execute_followups")
+
+    def run_cron(self, **kwargs):
+        with self.mock_mail_gateway(), self.mockSMSGateway():
+            self.env["res.partner"].with_user(SUPERUSER_ID)._cron_execute_followups(**kwargs)
+
+    def make_customers(self, count, **values):
+        customers = self.env["res.partner"]
+        for index in range(count):
+            customers |= self.customer.copy({
+                "name": f"Cron Customer {index}",
+                "email": f"cron.customer.{index}@example.com",
+                **values,
+            })
+        return customers
+
+    def test_cron_filters(self):
+        """Only automatic customers at an automatic level whose reminder date is reached, in every company."""
+        automatic, manual, formal, waiting = self.make_customers(4)
+        manual.followup_reminder_type = "manual"
+        waiting.followup_next_action_date = self.today + timedelta(days=3)
+        for partner in automatic + manual + waiting:
+            self.create_invoice(partner=partner, amount=100.0, due_days_ago=20)
+        formal_invoice = self.create_invoice(partner=formal, amount=100.0, due_days_ago=65)
+        self.remind_at(formal_invoice, self.level_2, 35)
+        company_2 = self.company_data_2["company"]
+        other_company_customer = self.make_customers(1, name="Second Company Customer")
+        other_invoice = self.create_invoice(
+            partner=other_company_customer, amount=100.0, due_days_ago=20, company=company_2
+        )
+        level_2_1 = self.env["account.followup.level"].search([("company_id", "=", company_2.id)], order="delay")[:1]
+
+        self.run_cron()
+
+        self.assertEqual(len(self.customer_mails(automatic)), 1)
+        for partner in manual + formal + waiting:
+            self.assertFalse(self.customer_mails(partner), partner.name)
+        self.assertEqual(self.receivable_lines(formal_invoice).followup_level_id, self.level_2)
+        self.assertEqual(self.receivable_lines(other_invoice).followup_level_id, level_2_1)
+        self.assertEqual(len(self.customer_mails(other_company_customer)), 1)
+        self.assertFalse(self.env["ir.attachment"].search(
+            [("res_model", "=", "res.partner"), ("res_id", "=", automatic.id), ("mimetype", "=", "application/pdf")]
+        ), "the cron never prints")
+
+    def test_cron_twice_sends_once(self):
+        """Running the cron twice the same day sends one reminder."""
+        self.create_invoice(amount=100.0, due_days_ago=20)
+        self.run_cron()
+        self.run_cron()
+        self.assertEqual(len(self.customer_mails(self.customer)), 1)
+        self.assertEqual(self.customer.followup_next_action_date, self.today + timedelta(days=15))
+
+    def test_cron_batches(self):
+        """With batches of 2 and one batch per run, 5 customers take 3 runs; each run re-triggers the cron."""
+        customers = self.make_customers(5)
+        for partner in customers:
+            self.create_invoice(partner=partner, amount=100.0, due_days_ago=20)
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search([("cron_id", "=", self.cron.id)])
+        reminded = []
+        for __ in range(3):
+            self.run_cron(batch_size=2, max_batches=1)
+            reminded.append(len(customers.filtered(lambda partner: self.customer_mails(partner))))
+        self.assertEqual(reminded, [2, 4, 5])
+        self.assertEqual(len(Trigger.search([("cron_id", "=", self.cron.id)]) - triggers), 2)
+
+    def test_cron_without_contact_details_retries_tomorrow(self):
+        """A customer nothing can be sent to is not marked as reminded and is retried tomorrow."""
+        self.customer.email = False
+        invoice = self.create_invoice(amount=100.0, due_days_ago=20)
+        self.run_cron()
+        self.assertFalse(self.receivable_lines(invoice).followup_level_id)
+        self.assertEqual(self.customer.followup_next_action_date, self.today + timedelta(days=1))
+        self.assertEqual(self.customer.activity_ids.summary, "Complete the follow-up contact details")
+
+    def test_cron_paid_customer_not_reminded(self):
+        """A customer who paid is not reminded by the cron."""
+        invoice = self.create_invoice(amount=100.0, due_days_ago=20)
+        self.pay(invoice)
+        self.run_cron()
+        self.assertFalse(self.customer_mails(self.customer))
+
+    def test_cron_query_count_per_customer(self):
+        """The queries of one batch do not grow with the invoices of the customers."""
+        customers = self.make_customers(4)
+        for partner in customers:
+            self.create_invoice(partner=partner, amount=100.0, due_days_ago=20)
+        self.run_cron(batch_size=2, max_batches=1)  # warm the caches
+        self.env.invalidate_all()
+        with self.assertQueryCount(QUERIES_PER_BATCH_OF_2):
+            self.run_cron(batch_size=2, max_batches=1)
+
+
+# Two customers, each with an email, its invoice chatter note and its next reminder date.
+QUERIES_PER_BATCH_OF_2 = 130

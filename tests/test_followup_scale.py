@@ -1,0 +1,199 @@
+"""Scale: bulk test data is faithful, query counts do not grow with the data, runners do not overlap.
+
+Times are measured by ``scripts/bench`` (see BENCHMARKS.md), never asserted here.
+"""
+
+import unittest
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.sql_db import db_connect
+from odoo.tests import tagged
+
+from . import followup_bulk
+from .common import FollowupTestCommon
+
+
+@tagged("post_install", "-at_install")
+class TestFollowupScaleBulk(FollowupTestCommon):
+    """The bulk path of the benchmark (SQL clones) gives what ORM-made invoices give."""
+
+    @classmethod
+    def setUpClass(cls, chart_template_ref=None):
+        super().setUpClass(chart_template_ref=chart_template_ref)
+        cls.companies = {"main": cls.company, "second": cls.company_data_2["company"]}
+        cls.foreign = cls.currency_data["currency"]
+
+    def new_customer(self, name):
+        return self.env["res.partner"].create({"name": name, "is_company": True})
+
+    def followup_facts(self, partner, company):
+        """Return what the follow-up decides for a customer, and its open lines."""
+        Partner = self.env["res.partner"].with_company(company)
+        decision = Partner._followup_decide([partner.id]).get(partner.id)
+        lines = Partner.browse(partner.id)._get_followup_lines()
+        return decision, sorted(
+            (line.date_maturity, line.amount_residual, line.amount_residual_currency, line.currency_id.id,
+             line.followup_level_id.id, line.followup_date, line.move_id.move_type)
+            for line in lines
+        )
+
+    def test_clones_decide_as_orm_invoices(self):
+        """Each kind of customer of the benchmark, cloned as is and shifted by 7 days with amounts
+        times 3, gets the status, level, totals and open lines of its ORM-made twin, in both companies."""
+        for kind, spec in followup_bulk.SPECS.items():
+            with self.subTest(kind=kind):
+                sample = self.new_customer(f"Sample {kind}")
+                followup_bulk.create_sample(self.env, sample, spec, self.companies, self.foreign, self.today)
+                same, shifted, twin = (self.new_customer(f"{name} {kind}") for name in ("Same", "Shifted", "Twin"))
+                # ORM invoices first: clones keep numbers out of the journal's sequence
+                followup_bulk.create_sample(
+                    self.env, twin, spec, self.companies, self.foreign, self.today, days=7, factor=3
+                )
+                inserted = followup_bulk.clone_customers(
+                    self.env, [(sample.id, same.id, 0, 1), (sample.id, shifted.id, 7, 3)]
+                )
+                self.assertEqual(inserted["account_move"], 2 * self.env["account.move"].search_count(
+                    [("partner_id", "=", sample.id), ("state", "=", "posted")]
+                ))
+                for company in self.companies.values():
+                    sample_facts = self.followup_facts(sample, company)
+                    twin_facts = self.followup_facts(twin, company)
+                    self.assertTrue(sample_facts[1] or company != self.company, "the sample has open lines")
+                    self.assertEqual(self.followup_facts(same, company), sample_facts)
+                    self.assertEqual(self.followup_facts(shifted, company), twin_facts)
+
+    def test_clones_are_posted_balanced_and_reconciled(self):
+        """Clones are posted, balanced entries of the new customer whose partial payments follow them."""
+        sample = self.new_customer("Sample")
+        followup_bulk.create_sample(self.env, sample, followup_bulk.SPECS["late"], self.companies, self.foreign, self.today)
+        clone = self.new_customer("Clone")
+        followup_bulk.clone_customers(self.env, [(sample.id, clone.id, 0, 2)])
+        moves = self.env["account.move"].search([("partner_id", "=", clone.id)])
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        self.assertEqual(moves.line_ids.partner_id, clone)
+        for move in moves:
+            self.assertAlmostEqual(sum(move.line_ids.mapped("balance")), 0.0)
+        partials = moves.line_ids.matched_credit_ids
+        self.assertTrue(partials)
+        self.assertEqual(partials.credit_move_id.partner_id, clone)
+        self.assertFalse(moves.line_ids & self.env["account.move"].search([("partner_id", "=", sample.id)]).line_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestFollowupScaleQueries(FollowupTestCommon):
+    """Query counts stay the same whatever the number of customers and invoices."""
+
+    @classmethod
+    def setUpClass(cls, chart_template_ref=None):
+        super().setUpClass(chart_template_ref=chart_template_ref)
+        cls.env.user.groups_id += cls.env.ref("account.group_account_manager")
+        # one late customer: an invoice at its first reminder, and a second one 40 days late
+        cls.create_invoice(amount=100.0, due_days_ago=20)
+        cls.create_invoice(amount=200.0, due_days_ago=40)
+        cls.others = cls.env["res.partner"].create([{"name": f"Customer {n}", "email": f"c{n}@example.com"} for n in range(30)])
+
+    def add_invoices(self, partner, count):
+        """Give a customer ``count`` more late invoices, cloned in bulk from its own."""
+        self.env["account.move"].create([{
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "invoice_date": self.days_ago(50),
+            "invoice_date_due": self.days_ago(20 + n),
+            "invoice_payment_term_id": False,
+            "invoice_line_ids": [Command.create({"name": "Consulting", "price_unit": 10.0 + n, "tax_ids": [Command.clear()]})],
+        } for n in range(count)]).action_post()
+
+    def count_queries(self, function):
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        function()
+        return self.env.cr.sql_log_count - before
+
+    def test_status_search_queries(self):
+        """Searching customers by status costs the same queries for 1 late customer as for 31."""
+        Partner = self.env["res.partner"]
+
+        def search():
+            return Partner.search([("followup_status", "=", "in_need_of_action")]).ids
+
+        search()  # warm the caches of the ladder and the field ids
+        alone = self.count_queries(search)
+        followup_bulk.clone_customers(self.env, [(self.customer.id, other.id, 0, 1) for other in self.others])
+        self.assertEqual(len(search()), 31)
+        self.assertEqual(self.count_queries(search), alone)
+        with self.assertQueryCount(alone):
+            self.env.invalidate_all()
+            search()
+
+    def test_followup_form_queries(self):
+        """The follow-up form of a customer costs the same queries with 2 open invoices as with 22."""
+        form = self.env.ref("account_payment_followup.res_partner_view_form_followup")
+        spec = {
+            "display_name": {}, "name": {}, "followup_status": {}, "total_due": {}, "total_overdue": {},
+            "followup_level_id": {"fields": {"display_name": {}}}, "followup_next_action_date": {},
+            "followup_responsible_id": {"fields": {"display_name": {}}}, "followup_reminder_type": {},
+            "followup_line_ids": {"fields": {"move_id": {"fields": {"display_name": {}}}, "date_maturity": {},
+                                             "amount_residual": {}, "followup_level_id": {"fields": {"display_name": {}}},
+                                             "blocked": {}}},
+        }
+        customer = self.customer.with_context(form_view_ref=form.id)
+        customer.web_read(spec)
+        two = self.count_queries(lambda: customer.web_read(spec))
+        self.add_invoices(self.customer, 20)
+        self.env.invalidate_all()
+        record = customer.web_read(spec)[0]
+        self.assertEqual(len(record["followup_line_ids"]), 22)
+        self.assertEqual(self.count_queries(lambda: customer.web_read(spec)), two)
+
+    # Known miss (BENCHMARKS.md): about 5 queries more per invoice, from the write of the
+    # follow-up level on posted lines (account's synchronisation of the moves) and the
+    # notes logged on every invoice.  Remove the decorator once fixed.
+    @unittest.expectedFailure
+    def test_reminder_queries_do_not_grow_with_invoices(self):
+        """An email reminder costs the same queries for a customer with 2 late invoices as with 12."""
+        Partner = self.env["res.partner"]
+        if not hasattr(Partner, "_followup_process"):
+            self.skipTest("sending is not available")
+        self.level_1.join_invoices = False
+        self.add_invoices(self.others[0], 2)
+        self.add_invoices(self.others[1], 12)
+        self.others[:2]._followup_process()  # warm-up: templates compiled, one reminder each
+        self.add_invoices(self.others[2], 2)
+        self.add_invoices(self.others[3], 12)
+        options = {"print": False}
+        small = self.count_queries(lambda: self.others[2]._followup_process(options))
+        big = self.count_queries(lambda: self.others[3]._followup_process(options))
+        self.assertEqual(self.others[2:4].mapped("followup_status"), ["with_overdue_invoices"] * 2)
+        self.assertEqual(big, small)
+
+
+@tagged("post_install", "-at_install")
+class TestFollowupScaleConcurrency(FollowupTestCommon):
+    """Several runners (workers, servers) never remind the same customer."""
+
+    def test_two_runners_never_send_the_same_reminder(self):
+        """While one runner holds a customer, a second runner on its own connection skips it and sends
+        nothing; once the first is done, the second gets it."""
+        Partner = self.env["res.partner"]
+        if not hasattr(Partner, "_followup_lock"):
+            self.skipTest("the cron's lock is not available")
+        # Rows committed before the test (customers of the database) are visible to both connections;
+        # nothing is committed here: both transactions are rolled back.
+        db = db_connect(self.env.cr.dbname)
+        with db.cursor() as cr_1, db.cursor() as cr_2:
+            # the test's user and companies are not committed: the runners are the cron's superuser
+            runner_1 = api.Environment(cr_1, SUPERUSER_ID, {})["res.partner"]
+            runner_2 = api.Environment(cr_2, SUPERUSER_ID, {})["res.partner"]
+            # two customers the test's own transaction does not hold (it wrote on some)
+            cr_1.execute("SELECT id FROM res_partner ORDER BY id LIMIT 20")
+            partner_ids = runner_1._followup_lock([row[0] for row in cr_1.fetchall()])[:2]
+            self.assertEqual(len(partner_ids), 2)
+            cr_1.rollback()
+            self.assertEqual(runner_1._followup_lock(partner_ids[:1]), partner_ids[:1])
+            self.assertEqual(runner_2._followup_lock(partner_ids), partner_ids[1:])
+            results = runner_2.browse(partner_ids[:1])._followup_process({"print": False})
+            self.assertEqual(list(results["skipped"]), partner_ids[:1])
+            self.assertFalse(results["sent"] | results["failed"])
+            cr_1.rollback()
+            self.assertEqual(runner_2._followup_lock(partner_ids[:1]), partner_ids[:1])
+            cr_2.rollback()
