@@ -1,14 +1,13 @@
 # Run by scripts/bench inside `odoo shell` (``env`` is given); see `scripts/bench --help`.
 # BENCH_PHASE=data: sample invoices (ORM) + bulk clones (SQL), addon not installed yet.
 # BENCH_PHASE=measure: follow-up history, then the measures, printed as one table.
-# ruff: noqa: F821 (``env`` comes from `odoo shell`)
+# ruff: noqa: F821, E501 (``env`` comes from `odoo shell`; long SQL lines)
 import importlib.util
 import os
 import random
 import resource
 import statistics
 import time
-from datetime import timedelta
 from unittest.mock import patch
 
 from lxml import etree
@@ -50,27 +49,45 @@ def make_data():
     t0 = time.time()
     comps = companies()
     if not comps["second"]:
-        comps["second"] = env["res.company"].create({"name": "Bench Company 2", "currency_id": comps["main"].currency_id.id})
+        comps["second"] = env["res.company"].create(
+            {"name": "Bench Company 2", "currency_id": comps["main"].currency_id.id}
+        )
         env["account.chart.template"].try_loading("generic_coa", comps["second"], install_demo=False)
         env.user.company_ids |= comps["second"]
     foreign = env.ref("base.EUR") if comps["main"].currency_id != env.ref("base.EUR") else env.ref("base.USD")
     foreign.active = True
     for company in comps.values():
-        env["res.currency.rate"].create({"name": "2000-01-01", "rate": 2.0, "currency_id": foreign.id, "company_id": company.id})
+        env["res.currency.rate"].create(
+            {"name": "2000-01-01", "rate": 2.0, "currency_id": foreign.id, "company_id": company.id}
+        )
     samples = {}
     for name, doc_spec in bulk.SPECS.items():
-        partner = env["res.partner"].create({"name": f"Bench sample {name}", "is_company": True, "email": f"{name}@sample.example.com"})
+        partner = env["res.partner"].create(
+            {"name": f"Bench sample {name}", "is_company": True, "email": f"{name}@sample.example.com"}
+        )
         bulk.create_sample(env, partner, doc_spec, comps, foreign, today)
         samples[name] = partner.id
     log(f"ORM samples in {time.time() - t0:.1f}s")
     # customers: one ORM-made template cloned by SQL
-    template = env["res.partner"].create({
-        "name": "Bench template", "is_company": True, "email": "template@bench.example.com",
-        "lang": "en_US", "country_id": env.ref("base.be").id, "street": "Rue du Bench 1", "city": "Brussels", "zip": "1000",
-    })
+    template = env["res.partner"].create(
+        {
+            "name": "Bench template",
+            "is_company": True,
+            "email": "template@bench.example.com",
+            "lang": "en_US",
+            "country_id": env.ref("base.be").id,
+            "street": "Rue du Bench 1",
+            "city": "Brussels",
+            "zip": "1000",
+        }
+    )
     env.flush_all()
-    cr.execute(SQL("SELECT column_name FROM information_schema.columns WHERE table_name = 'res_partner' AND column_name <> 'id' "
-                   "AND table_schema = current_schema()"))
+    cr.execute(
+        SQL(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'res_partner' AND column_name <> 'id' "
+            "AND table_schema = current_schema()"
+        )
+    )
     overrides = {
         "name": SQL("'Bench Customer ' || lpad(n::text, 6, '0')"),
         "complete_name": SQL("'Bench Customer ' || lpad(n::text, 6, '0')"),
@@ -81,14 +98,16 @@ def make_data():
         "commercial_partner_id": SQL("ids.id"),
     }
     columns = [row[0] for row in cr.fetchall()]
-    cr.execute(SQL(
-        "WITH ids AS (SELECT nextval('res_partner_id_seq') AS id, n FROM generate_series(1, %s) n) "
-        "INSERT INTO res_partner (id, %s) SELECT ids.id, %s FROM ids, res_partner t WHERE t.id = %s",
-        N,
-        SQL(", ").join(SQL.identifier(c) for c in columns),
-        SQL(", ").join(overrides.get(c, SQL.identifier("t", c)) for c in columns),
-        template.id,
-    ))
+    cr.execute(
+        SQL(
+            "WITH ids AS (SELECT nextval('res_partner_id_seq') AS id, n FROM generate_series(1, %s) n) "
+            "INSERT INTO res_partner (id, %s) SELECT ids.id, %s FROM ids, res_partner t WHERE t.id = %s",
+            N,
+            SQL(", ").join(SQL.identifier(c) for c in columns),
+            SQL(", ").join(overrides.get(c, SQL.identifier("t", c)) for c in columns),
+            template.id,
+        )
+    )
     env.invalidate_all()
     customer_ids = bench_customer_ids()
     per_customer = statistics.mean(bulk.count_open_invoices(s) for s in bulk.SPECS.values())
@@ -104,7 +123,7 @@ def make_data():
     log(f"{len(customer_ids)} customers, {repeats} profile copies each, {len(copies)} copies")
     t1 = time.time()
     for start in range(0, len(copies), CHUNK):
-        counts = bulk.clone_customers(env, copies[start:start + CHUNK])
+        counts = bulk.clone_customers(env, copies[start : start + CHUNK])
         cr.commit()
         if start // CHUNK % 10 == 0:
             log(f"  cloned {start + CHUNK}/{len(copies)} copies ({counts}) {time.time() - t1:.0f}s")
@@ -166,7 +185,9 @@ def spec_from_arch(model, view_ref, view_type):
             sub = {}
             subview = node.get("context") and "account_move_line_view_tree_followup" in node.get("context")
             if subview:
-                sub = spec_from_arch(field.comodel_name, "account_payment_followup.account_move_line_view_tree_followup", "tree")
+                sub = spec_from_arch(
+                    field.comodel_name, "account_payment_followup.account_move_line_view_tree_followup", "tree"
+                )
             spec_[name] = {"fields": sub or {"display_name": {}}, "limit": 40}
         else:
             spec_[name] = {}
@@ -182,32 +203,42 @@ def run_measures():
     cr.execute("""SELECT count(*) FROM account_move_line line JOIN account_account a ON a.id = line.account_id
                    WHERE a.account_type = 'asset_receivable' AND line.reconciled IS NOT TRUE AND line.parent_state = 'posted'""")
     open_lines = cr.fetchone()[0]
-    cr.execute("SELECT count(*) FROM account_move WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_state IN ('not_paid', 'partial')")
+    cr.execute(
+        "SELECT count(*) FROM account_move WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_state IN ('not_paid', 'partial')"
+    )
     open_invoices = cr.fetchone()[0]
     cr.execute("SELECT pg_size_pretty(pg_relation_size('account_move_line_followup_open_idx'))")
     index_size = cr.fetchone()[0] if cr.rowcount else "none"
-    log(f"{len(bench_customer_ids())} customers, {open_invoices} open invoices, {open_lines} open receivable lines, "
-        f"{total_lines} move lines ({aml_size}), follow-up index {index_size}")
+    log(
+        f"{len(bench_customer_ids())} customers, {open_invoices} open invoices, {open_lines} open receivable lines, "
+        f"{total_lines} move lines ({aml_size}), follow-up index {index_size}"
+    )
 
     def floor():
-        cr.execute(SQL(
-            """SELECT line.partner_id, SUM(line.amount_residual) FROM account_move_line line
+        cr.execute(
+            SQL(
+                """SELECT line.partner_id, SUM(line.amount_residual) FROM account_move_line line
                  JOIN account_account account ON account.id = line.account_id
                 WHERE line.company_id = %s AND account.account_type = 'asset_receivable'
                   AND account.non_trade IS NOT TRUE AND line.parent_state = 'posted'
                   AND line.reconciled IS NOT TRUE AND line.blocked IS NOT TRUE
                   AND line.partner_id IS NOT NULL AND line.amount_residual <> 0
              GROUP BY line.partner_id""",
-            comps["main"].id,
-        ))
+                comps["main"].id,
+            )
+        )
         return cr.fetchall()
 
     secs, queries, result = measure(floor)
     floor_secs = secs
-    rows.append(("bare floor: SQL aggregate of open receivable lines by customer", secs, queries, f"{len(result)} customers"))
+    rows.append(
+        ("bare floor: SQL aggregate of open receivable lines by customer", secs, queries, f"{len(result)} customers")
+    )
     for status in ("in_need_of_action", "with_overdue_invoices"):
         secs, queries, ids = measure(lambda s=status: Partner.search([("followup_status", "=", s)]).ids)
-        rows.append((f"search followup_status = {status}", secs, queries, f"{len(ids)} ids, {secs / floor_secs:.1f}x floor"))
+        rows.append(
+            (f"search followup_status = {status}", secs, queries, f"{len(ids)} ids, {secs / floor_secs:.1f}x floor")
+        )
         secs, queries, count = measure(lambda s=status: Partner.search_count([("followup_status", "=", s)]))
         rows.append((f"search_count followup_status = {status}", secs, queries, f"{count}"))
     list_spec = spec_from_arch("res.partner", "account_payment_followup.res_partner_view_tree_followup", "tree")
@@ -215,18 +246,35 @@ def run_measures():
     context = dict(env.context, res_partner_search_mode="customer", allowed_company_ids=[comps["main"].id])
     domain = [("followup_status", "in", ("in_need_of_action", "with_overdue_invoices"))]
     List = Partner.with_context(context)
-    secs, queries, page = measure(lambda: List.web_search_read(domain, list_spec, offset=0, limit=80, count_limit=10001))
-    rows.append(("Follow-up Reports: first page (web_search_read, 80 rows)", secs, queries,
-                 f"{len(page['records'])} rows of {page['length']} (action {action.id})"))
-    cr.execute("""SELECT line.partner_id FROM account_move_line line JOIN account_account a ON a.id = line.account_id
+    secs, queries, page = measure(
+        lambda: List.web_search_read(domain, list_spec, offset=0, limit=80, count_limit=10001)
+    )
+    rows.append(
+        (
+            "Follow-up Reports: first page (web_search_read, 80 rows)",
+            secs,
+            queries,
+            f"{len(page['records'])} rows of {page['length']} (action {action.id})",
+        )
+    )
+    cr.execute(
+        """SELECT line.partner_id FROM account_move_line line JOIN account_account a ON a.id = line.account_id
                    WHERE a.account_type = 'asset_receivable' AND line.reconciled IS NOT TRUE AND line.parent_state = 'posted'
                      AND line.company_id = %s AND line.partner_id IN (SELECT id FROM res_partner WHERE ref LIKE 'BENCH-%%')
-                GROUP BY line.partner_id ORDER BY count(*) DESC LIMIT 1""", [comps["main"].id])
+                GROUP BY line.partner_id ORDER BY count(*) DESC LIMIT 1""",
+        [comps["main"].id],
+    )
     busiest = cr.fetchone()[0]
     form_spec = spec_from_arch("res.partner", "account_payment_followup.res_partner_view_form_followup", "form")
     secs, queries, form = measure(lambda: List.browse(busiest).web_read(form_spec))
-    rows.append(("one customer's follow-up form (web_read)", secs, queries,
-                 f"{len(form[0]['followup_line_ids'])} open lines, {form[0]['followup_status']}"))
+    rows.append(
+        (
+            "one customer's follow-up form (web_read)",
+            secs,
+            queries,
+            f"{len(form[0]['followup_line_ids'])} open lines, {form[0]['followup_status']}",
+        )
+    )
     rows.extend(run_cron(Partner))
     return rows
 
@@ -255,10 +303,14 @@ def peak_rss():
 
 def run_cron(Partner):
     if not hasattr(Partner, "_cron_execute_followups"):
-        return [("cron, email only", None, None, "n/a (cron not available)"),
-                ("cron, email + invoice PDFs", None, None, "n/a (cron not available)")]
+        return [
+            ("cron, email only", None, None, "n/a (cron not available)"),
+            ("cron, email + invoice PDFs", None, None, "n/a (cron not available)"),
+        ]
     rows = []
-    level_1 = env["account.followup.level"].search([("company_id", "=", Partner.env.company.id)], order="delay, id", limit=1)
+    level_1 = env["account.followup.level"].search(
+        [("company_id", "=", Partner.env.company.id)], order="delay, id", limit=1
+    )
     decisions = Partner._followup_decide()
     ready = sorted(pid for pid, d in decisions.items() if d.status == "in_need_of_action" and d.level_id == level_1.id)
     ready = [pid for pid in ready if pid in set(bench_customer_ids())]
@@ -266,7 +318,7 @@ def run_cron(Partner):
     original = cls._get_followup_cron_partner_ids
     for label, join_invoices, chosen in (
         ("cron, email only", False, ready[:K]),
-        ("cron, email + invoice PDFs", True, ready[K:2 * K]),
+        ("cron, email + invoice PDFs", True, ready[K : 2 * K]),
     ):
         if not chosen:
             rows.append((label, None, None, "no customer in need of the first level"))
@@ -280,7 +332,9 @@ def run_cron(Partner):
                 return []
             return [pid for pid in original(self) if pid in allowed]
 
-        cr.execute("SELECT count(*) FROM ir_attachment WHERE res_model = 'account.move' AND res_field = 'invoice_pdf_report_file'")
+        cr.execute(
+            "SELECT count(*) FROM ir_attachment WHERE res_model = 'account.move' AND res_field = 'invoice_pdf_report_file'"
+        )
         pdfs_before = cr.fetchone()[0]
         env.invalidate_all()
         rss_before = reset_peak_rss()
@@ -290,12 +344,14 @@ def run_cron(Partner):
         run_wkhtmltopdf = report_cls._run_wkhtmltopdf
         wkhtmltopdf_calls = []
 
-        def counted(self, bodies, *args, **kwargs):
-            wkhtmltopdf_calls.append(len(bodies))
-            return run_wkhtmltopdf(self, bodies, *args, **kwargs)
+        def counted(self, bodies, *args, calls=wkhtmltopdf_calls, run=run_wkhtmltopdf, **kwargs):
+            calls.append(len(bodies))
+            return run(self, bodies, *args, **kwargs)
 
-        with patch.object(cls, "_get_followup_cron_partner_ids", restricted), \
-                patch.object(report_cls, "_run_wkhtmltopdf", counted):
+        with (
+            patch.object(cls, "_get_followup_cron_partner_ids", restricted),
+            patch.object(report_cls, "_run_wkhtmltopdf", counted),
+        ):
             for __ in range(5):  # the cron triggers itself again when work is left
                 Partner.env["res.partner"]._cron_execute_followups(max_batches=1000)
                 if not [pid for pid in original(Partner) if pid in allowed]:
@@ -303,16 +359,29 @@ def run_cron(Partner):
         secs = time.perf_counter() - t0
         queries = cr.sql_log_count - queries_before
         rss_growth = (peak_rss() - rss_before) / 1024
-        cr.execute("SELECT count(*) FROM account_move_line WHERE partner_id = ANY(%s) AND followup_date = %s", [chosen, today])
-        cr.execute("SELECT count(DISTINCT res_id) FROM mail_mail m JOIN mail_message msg ON msg.id = m.mail_message_id "
-                   "WHERE msg.model = 'res.partner' AND msg.res_id = ANY(%s)", [chosen])
+        cr.execute(
+            "SELECT count(*) FROM account_move_line WHERE partner_id = ANY(%s) AND followup_date = %s", [chosen, today]
+        )
+        cr.execute(
+            "SELECT count(DISTINCT res_id) FROM mail_mail m JOIN mail_message msg ON msg.id = m.mail_message_id "
+            "WHERE msg.model = 'res.partner' AND msg.res_id = ANY(%s)",
+            [chosen],
+        )
         mailed = cr.fetchone()[0]
-        cr.execute("SELECT count(*) FROM ir_attachment WHERE res_model = 'account.move' AND res_field = 'invoice_pdf_report_file'")
+        cr.execute(
+            "SELECT count(*) FROM ir_attachment WHERE res_model = 'account.move' AND res_field = 'invoice_pdf_report_file'"
+        )
         pdfs = cr.fetchone()[0] - pdfs_before
-        rows.append((f"{label}: {len(chosen)} customers", secs, queries,
-                     f"{len(chosen) / secs:.1f} customers/s, {queries / len(chosen):.1f} queries/customer, "
-                     f"{mailed} mailed, {pdfs} PDFs kept, {len(wkhtmltopdf_calls)} wkhtmltopdf runs "
-                     f"for {sum(wkhtmltopdf_calls)} pages, peak RSS +{rss_growth:.0f} MB"))
+        rows.append(
+            (
+                f"{label}: {len(chosen)} customers",
+                secs,
+                queries,
+                f"{len(chosen) / secs:.1f} customers/s, {queries / len(chosen):.1f} queries/customer, "
+                f"{mailed} mailed, {pdfs} PDFs kept, {len(wkhtmltopdf_calls)} wkhtmltopdf runs "
+                f"for {sum(wkhtmltopdf_calls)} pages, peak RSS +{rss_growth:.0f} MB",
+            )
+        )
     level_1.join_invoices = False
     cr.commit()
     return rows

@@ -92,14 +92,16 @@ def count_open_invoices(spec):
 def get_installments_term(env):
     """Return a payment term paying half at once and half 30 days later."""
     term = env["account.payment.term"].search([("name", "=", "Follow-up bench 50/50")], limit=1)
-    return term or env["account.payment.term"].create({
-        "name": "Follow-up bench 50/50",
-        "company_id": False,
-        "line_ids": [
-            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 0}),
-            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
-        ],
-    })
+    return term or env["account.payment.term"].create(
+        {
+            "name": "Follow-up bench 50/50",
+            "company_id": False,
+            "line_ids": [
+                Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 0}),
+                Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
+            ],
+        }
+    )
 
 
 def create_sample(env, partner, spec, companies, foreign_currency, today, days=0, factor=1):
@@ -121,14 +123,20 @@ def create_sample(env, partner, spec, companies, foreign_currency, today, days=0
         due = today + timedelta(days=doc["due"] + days)
         Move = env["account.move"].with_company(company)
         if doc["kind"] == "payment":
-            payment = env["account.payment"].with_company(company).create({
-                "payment_type": "inbound",
-                "partner_type": "customer",
-                "partner_id": partner.id,
-                "amount": amount,
-                "currency_id": currency.id,
-                "date": due,
-            })
+            payment = (
+                env["account.payment"]
+                .with_company(company)
+                .create(
+                    {
+                        "payment_type": "inbound",
+                        "partner_type": "customer",
+                        "partner_id": partner.id,
+                        "amount": amount,
+                        "currency_id": currency.id,
+                        "date": due,
+                    }
+                )
+            )
             payment.action_post()
             moves |= payment.move_id
             continue
@@ -136,39 +144,47 @@ def create_sample(env, partner, spec, companies, foreign_currency, today, days=0
             "move_type": "out_refund" if doc["kind"] == "refund" else "out_invoice",
             "partner_id": partner.id,
             "currency_id": currency.id,
-            "invoice_line_ids": [Command.create({
-                "name": "Consulting",
-                "quantity": 1.0,
-                "price_unit": amount,
-                "tax_ids": [Command.clear()],
-            })],
+            "invoice_line_ids": [
+                Command.create(
+                    {
+                        "name": "Consulting",
+                        "quantity": 1.0,
+                        "price_unit": amount,
+                        "tax_ids": [Command.clear()],
+                    }
+                )
+            ],
         }
         if doc.get("installments"):
             start = due - timedelta(days=30)
-            values.update(invoice_date=start, date=min(start, today + timedelta(days=days)),
-                          invoice_payment_term_id=term.id)
+            values.update(
+                invoice_date=start, date=min(start, today + timedelta(days=days)), invoice_payment_term_id=term.id
+            )
         else:
             invoice_date = min(due, today + timedelta(days=days)) - timedelta(days=30)
-            values.update(invoice_date=invoice_date, date=invoice_date, invoice_date_due=due,
-                          invoice_payment_term_id=False)
+            values.update(
+                invoice_date=invoice_date, date=invoice_date, invoice_date_due=due, invoice_payment_term_id=False
+            )
         move = Move.create(values)
         move.action_post()
         receivable = move.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
         if doc.get("paid"):
             env["account.payment.register"].with_company(company).with_context(
                 active_model="account.move", active_ids=move.ids
-            ).create({
-                "amount": doc["paid"] * factor,
-                "payment_date": today + timedelta(days=days - 5),
-                "payment_difference_handling": "open",
-            })._create_payments()
+            ).create(
+                {
+                    "amount": doc["paid"] * factor,
+                    "payment_date": today + timedelta(days=days - 5),
+                    "payment_difference_handling": "open",
+                }
+            )._create_payments()
             moves |= move._get_reconciled_payments().move_id
         if doc.get("blocked"):
             receivable.blocked = True
         if has_levels and doc.get("level") is not None:
-            level = env["account.followup.level"].search(
-                [("company_id", "=", company.id)], order="delay, id"
-            )[doc["level"]]
+            level = env["account.followup.level"].search([("company_id", "=", company.id)], order="delay, id")[
+                doc["level"]
+            ]
             receivable.write({"followup_level_id": level.id, "followup_date": due + timedelta(days=level.delay)})
         moves |= move
     return moves
@@ -180,13 +196,25 @@ def create_sample(env, partner, spec, companies, foreign_currency, today, days=0
 
 # Amount columns multiplied by the factor of a copy (all ``amount*`` columns too).
 SCALED_COLUMNS = {
-    "debit", "credit", "balance", "price_unit", "price_subtotal", "price_total", "tax_base_amount",
-    "discount_amount_currency", "discount_balance",
+    "debit",
+    "credit",
+    "balance",
+    "price_unit",
+    "price_subtotal",
+    "price_total",
+    "tax_base_amount",
+    "discount_amount_currency",
+    "discount_balance",
 }
 # Links a clone must not share with its sample: payments, statements, attachments.
 NULL_COLUMNS = {
-    "payment_id", "statement_line_id", "statement_id", "message_main_attachment_id", "access_token",
-    "inalterable_hash", "secure_sequence_number",
+    "payment_id",
+    "statement_line_id",
+    "statement_id",
+    "message_main_attachment_id",
+    "access_token",
+    "inalterable_hash",
+    "secure_sequence_number",
 }
 PARTNER_COLUMNS = {"partner_id", "commercial_partner_id", "partner_shipping_id"}
 # Cloned tables, in insertion order, with how their sample rows are found.
@@ -194,21 +222,24 @@ CLONED_TABLES = ("account_move", "account_full_reconcile", "account_move_line", 
 
 
 def _columns(cr, table):
-    cr.execute(SQL(
-        """
+    cr.execute(
+        SQL(
+            """
         SELECT column_name, data_type FROM information_schema.columns
          WHERE table_schema = current_schema() AND table_name = %s
          ORDER BY ordinal_position
         """,
-        table,
-    ))
+            table,
+        )
+    )
     return cr.fetchall()
 
 
 def _foreign_keys(cr, table):
     """Return ``{column: referenced table}`` for the single-column foreign keys of a table."""
-    cr.execute(SQL(
-        """
+    cr.execute(
+        SQL(
+            """
         SELECT att.attname, ref.relname
           FROM pg_constraint con
           JOIN pg_class tbl ON tbl.oid = con.conrelid
@@ -216,8 +247,9 @@ def _foreign_keys(cr, table):
           JOIN pg_attribute att ON att.attrelid = con.conrelid AND att.attnum = con.conkey[1]
          WHERE con.contype = 'f' AND tbl.relname = %s AND array_length(con.conkey, 1) = 1
         """,
-        table,
-    ))
+            table,
+        )
+    )
     return dict(cr.fetchall())
 
 
@@ -240,12 +272,19 @@ def clone_customers(env, copies):
     env.flush_all()
     copies = list(copies)
     cr.execute("DROP TABLE IF EXISTS bulk_copy")
-    cr.execute("CREATE TEMP TABLE bulk_copy (copy_no serial PRIMARY KEY, source_id int, target_id int, days int, factor int)")
-    cr.execute(SQL(
-        "INSERT INTO bulk_copy (source_id, target_id, days, factor) "
-        "SELECT * FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[])",
-        [c[0] for c in copies], [c[1] for c in copies], [c[2] for c in copies], [c[3] for c in copies],
-    ))
+    cr.execute(
+        "CREATE TEMP TABLE bulk_copy (copy_no serial PRIMARY KEY, source_id int, target_id int, days int, factor int)"
+    )
+    cr.execute(
+        SQL(
+            "INSERT INTO bulk_copy (source_id, target_id, days, factor) "
+            "SELECT * FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[])",
+            [c[0] for c in copies],
+            [c[1] for c in copies],
+            [c[2] for c in copies],
+            [c[3] for c in copies],
+        )
+    )
     # Sample rows of each table, for each copy.
     sample_queries = {
         "account_move": SQL(
@@ -268,11 +307,15 @@ def clone_customers(env, copies):
     # The maps of moves and lines are needed before the others can be found.
     for table in ("account_move", "account_move_line", "account_full_reconcile", "account_partial_reconcile"):
         cr.execute(SQL("DROP TABLE IF EXISTS %s", _map_table(table)))
-        cr.execute(SQL(
-            "CREATE TEMP TABLE %s AS SELECT s.copy_no, s.old_id, nextval(%s) AS new_id "
-            "FROM (%s) AS s(copy_no, old_id) ORDER BY s.copy_no, s.old_id",
-            _map_table(table), f"{table}_id_seq", sample_queries[table],
-        ))
+        cr.execute(
+            SQL(
+                "CREATE TEMP TABLE %s AS SELECT s.copy_no, s.old_id, nextval(%s) AS new_id "
+                "FROM (%s) AS s(copy_no, old_id) ORDER BY s.copy_no, s.old_id",
+                _map_table(table),
+                f"{table}_id_seq",
+                sample_queries[table],
+            )
+        )
         cr.execute(SQL("CREATE UNIQUE INDEX ON %s (copy_no, old_id)", _map_table(table)))
         cr.execute(SQL("ANALYZE %s", _map_table(table)))
     inserted = {}
@@ -298,11 +341,16 @@ def _clone_table(cr, table):
             expression = SQL("c.target_id")
         elif referenced in CLONED_TABLES:
             alias = f"fk_{column}"
-            joins.append(SQL(
-                "LEFT JOIN %s %s ON %s = m.copy_no AND %s = %s",
-                _map_table(referenced), SQL.identifier(alias),
-                SQL.identifier(alias, "copy_no"), SQL.identifier(alias, "old_id"), col,
-            ))
+            joins.append(
+                SQL(
+                    "LEFT JOIN %s %s ON %s = m.copy_no AND %s = %s",
+                    _map_table(referenced),
+                    SQL.identifier(alias),
+                    SQL.identifier(alias, "copy_no"),
+                    SQL.identifier(alias, "old_id"),
+                    col,
+                )
+            )
             expression = SQL("COALESCE(%s, %s)", SQL.identifier(alias, "new_id"), col)
         elif column in ("name", "move_name") and table in ("account_move", "account_move_line"):
             expression = SQL("CASE WHEN %s = '/' THEN %s ELSE %s || '-' || m.copy_no END", col, col, col)
@@ -317,8 +365,9 @@ def _clone_table(cr, table):
             expression = col
         names.append(SQL.identifier(column))
         expressions.append(expression)
-    cr.execute(SQL(
-        """
+    cr.execute(
+        SQL(
+            """
         INSERT INTO %(table)s (%(names)s)
         SELECT %(expressions)s
           FROM %(map)s m
@@ -327,10 +376,11 @@ def _clone_table(cr, table):
           %(joins)s
          ORDER BY m.new_id
         """,
-        table=SQL.identifier(table),
-        names=SQL(", ").join(names),
-        expressions=SQL(", ").join(expressions),
-        map=_map_table(table),
-        joins=SQL(" ").join(joins),
-    ))
+            table=SQL.identifier(table),
+            names=SQL(", ").join(names),
+            expressions=SQL(", ").join(expressions),
+            map=_map_table(table),
+            joins=SQL(" ").join(joins),
+        )
+    )
     return cr.rowcount
