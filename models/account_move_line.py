@@ -36,7 +36,7 @@ class AccountMoveLine(models.Model):
         Payable lines also match (the account type is on the account): they are few
         next to the income and tax lines the predicate leaves out.
         """
-        super().init()
+        res = super().init()
         if not index_exists(self.env.cr, "account_move_line_followup_open_idx"):
             self.env.cr.execute(SQL(
                 """
@@ -50,3 +50,29 @@ class AccountMoveLine(models.Model):
                    AND amount_residual <> 0
                 """
             ))
+        return res
+
+    def _followup_set_level(self, level_id, followup_date):
+        """Record that the lines received a reminder of ``level_id`` on ``followup_date``.
+
+        Written in SQL: these two fields are the addon's own bookkeeping, nothing
+        depends on them, and the ORM write of posted journal items re-synchronises
+        their whole invoices (a hundred queries per invoice), which the cron cannot
+        afford for thousands of customers.
+        """
+        if not self:
+            return
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE account_move_line
+                   SET followup_level_id = %s, followup_date = %s, write_uid = %s, write_date = NOW() AT TIME ZONE 'UTC'
+                 WHERE id = ANY(%s)
+                """,
+                level_id or None,
+                followup_date or None,
+                self.env.uid,
+                self.ids,
+            )
+        )
+        self.invalidate_recordset(["followup_level_id", "followup_date", "write_uid", "write_date"])

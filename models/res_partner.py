@@ -793,7 +793,7 @@ class ResPartner(models.Model):
             by_level.setdefault(following.id, self.env["account.move.line"])
             by_level[following.id] |= line
         for level_id, level_lines in by_level.items():
-            level_lines.write({"followup_level_id": level_id, "followup_date": today})
+            level_lines._followup_set_level(level_id, today)
         next_date = followup_rules.next_reminder_date(ladder, level.id, today)
         self.followup_next_action_date = next_date
         labels = self._get_followup_channel_labels()

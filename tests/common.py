@@ -1,4 +1,6 @@
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+
+from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.tests import tagged
@@ -17,6 +19,11 @@ class FollowupTestCommon(AccountTestInvoicingCommon):
 
     @classmethod
     def setUpClass(cls, chart_template_ref=None):
+        # Noon UTC of the real day: "today" is the same date for every user's time
+        # zone (the cron's user included) and no test runs across midnight.
+        freezer = freeze_time(f"{datetime.now(timezone.utc).date()} 12:00:00")
+        freezer.start()
+        cls.addClassCleanup(freezer.stop)
         super().setUpClass(chart_template_ref=chart_template_ref)
         cls.company = cls.company_data["company"]
         cls.company.write({"email": "accounting@company1.example.com", "phone": "+3222222222"})

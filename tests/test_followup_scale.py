@@ -183,9 +183,9 @@ class TestFollowupScaleQueries(FollowupTestCommon):
         self.assertEqual(len(record["followup_line_ids"]), 22)
         self.assertLessEqual(self.count_queries(lambda: customer.web_read(spec)), twelve)
 
-    # Known miss (BENCHMARKS.md): 127 queries with 12 invoices against 72 with 2, from the
-    # write of the level on posted lines (account's synchronisation of every move) and the
-    # notes logged on every invoice.  Remove the skip once `_mark_followup_sent` is fixed.
+    # Known miss (BENCHMARKS.md): 126 queries with 12 invoices against 71 with 2. The level
+    # is now written in one UPDATE; what still grows is the rendering and logging per
+    # invoice.  Remove the skip once a reminder costs the same for any number of invoices.
     @unittest.skip("known miss: reminder queries grow with the invoices (BENCHMARKS.md)")
     def test_reminder_queries_do_not_grow_with_invoices(self):
         """An email reminder costs the same queries for a customer with 2 late invoices as with 12."""
