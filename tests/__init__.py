@@ -4,3 +4,4 @@ from . import test_reliability
 from . import test_followup_send
 from . import test_followup_cron
 from . import test_followup_scale
+from . import test_followup_i18n
