@@ -1,5 +1,6 @@
 from . import followup_rules
 from . import account_followup_level
+from . import account_move
 from . import account_move_line
 from . import res_company
 from . import res_partner

@@ -417,8 +417,11 @@ class ResPartner(models.Model):
                 return contacts
         return partner.browse()
 
-    def _get_followup_email_recipients(self):
-        return self._get_followup_contacts(lambda contact: contact.email_normalized)
+    def _get_followup_email_recipients(self, chosen=None):
+        """Return the contacts the email goes to: ``chosen`` ones, else the follow-up contacts."""
+        if chosen is None:
+            return self._get_followup_contacts(lambda contact: contact.email_normalized)
+        return chosen.filtered("email_normalized")
 
     def _get_followup_sms_recipients(self):
         return self._get_followup_contacts(lambda contact: contact.mobile or contact.phone)
@@ -542,24 +545,25 @@ class ResPartner(models.Model):
             "activity": _("activity"),
         }
 
-    def _prepare_followup_options(self, level, options):
+    def _prepare_followup_options(self, level, options, batch=None):
         """Complete the options of a reminder with the settings of its level.
 
         Keys: ``email``, ``mail_template`` (mail.template), ``email_recipients``
-        (res.partner, ``None``: the follow-up contacts), ``subject``/``body`` (``None``:
-        rendered from the template), ``sms``, ``sms_template``, ``sms_body``,
+        (res.partner, ``None``: the follow-up contacts), ``subject``/``body``/``email_from``
+        (``None``: rendered from the template), ``sms``, ``sms_template``, ``sms_body``,
         ``snailmail``, ``print``, ``join_invoices``, ``attachments`` (ir.attachment,
         ``None``: the PDFs of the open invoices), ``activity``, ``manual`` (send even
         when the customer is not in need of action), ``force_send`` (send emails now
         rather than through the mail queue), ``postpone_failures`` (cron: retry
         tomorrow the customers nothing could be sent to).
         """
-        return {
+        options = {
             "email": level.send_email,
             "mail_template": level.mail_template_id,
             "email_recipients": None,
             "subject": None,
             "body": None,
+            "email_from": None,
             "sms": level.send_sms,
             "sms_template": level.sms_template_id,
             "sms_body": None,
@@ -573,8 +577,13 @@ class ResPartner(models.Model):
             "postpone_failures": False,
             **options,
         }
+        # the email the batch rendered for this customer, when still the one to send
+        prepared = (batch or {}).get("emails", {}).get((self.id, options["mail_template"].id))
+        if prepared and options["subject"] is None and options["body"] is None:
+            options.update(prepared)
+        return options
 
-    def _execute_followup(self, options=None):
+    def _execute_followup(self, options=None, batch=None):
         """Send the customer's reminder: the one code path of the wizard, batch and cron.
 
         Decide again first (an invoice paid in this transaction is never reminded of),
@@ -584,6 +593,8 @@ class ResPartner(models.Model):
 
         :param dict options: see `_prepare_followup_options`; the level defaults to
             the customer's current level (``level``: account.followup.level)
+        :param dict batch: what `_followup_prepare_batch` made ready for several
+            customers at once (used only where it still matches this customer)
         :return: ``{"status": "sent" | "skipped" | "nothing_sent", "level": level,
             "channels": [names], "missing": [names], "reason": str, "letter": ir.attachment}``
         """
@@ -599,9 +610,8 @@ class ResPartner(models.Model):
             "reason": "",
             "letter": self.env["ir.attachment"],
         }
-        # Payments registered in this transaction count: decide from the database.
-        self.env["account.move.line"].invalidate_model()
-        self.invalidate_recordset()
+        if batch is None:
+            batch = self._followup_prepare_batch(options)
         decision = self._followup_decide([self.id]).get(self.id)
         in_need = decision is not None and decision.status == followup_rules.STATUS_IN_NEED
         if not in_need and not options.get("manual"):
@@ -613,13 +623,10 @@ class ResPartner(models.Model):
             result["reason"] = _("%(partner)s has no open invoice to remind of.", partner=self.display_name)
             return result
         result["level"] = level
-        options = self._prepare_followup_options(level, options)
+        options = self._prepare_followup_options(level, options, batch=batch)
 
         if options["email"]:
-            recipients = options["email_recipients"]
-            if recipients is None:
-                recipients = self._get_followup_email_recipients()
-            recipients = recipients.filtered("email_normalized")
+            recipients = self._get_followup_email_recipients(options["email_recipients"])
             if recipients and (options["mail_template"] or options["body"]):
                 self._send_followup_email(recipients, options)
                 result["channels"].append("email")
@@ -684,11 +691,15 @@ class ResPartner(models.Model):
                 attachments = self._get_followup_invoice_attachments(self._get_followup_invoices())
         post_values = {}
         if template:
-            email_from = template._render_field("email_from", self.ids)[self.id]
+            email_from = options["email_from"]
+            if email_from is None:
+                email_from = template._render_field("email_from", self.ids)[self.id]
             if email_from:
                 post_values["email_from"] = email_from
             post_values["mail_server_id"] = template.mail_server_id.id
         return self.with_context(mail_notify_force_send=options["force_send"]).message_post(
+            # the sender, as the mail composer has it (no search of a partner by email)
+            author_id=self.env.user.partner_id.id,
             body=body,
             subject=subject,
             partner_ids=recipients.ids,
@@ -795,7 +806,8 @@ class ResPartner(models.Model):
         for level_id, level_lines in by_level.items():
             level_lines._followup_set_level(level_id, today)
         next_date = followup_rules.next_reminder_date(ladder, level.id, today)
-        self.followup_next_action_date = next_date
+        # not tracked: the note below tells the next date along with the reminder
+        self.with_context(mail_notrack=True).followup_next_action_date = next_date
         labels = self._get_followup_channel_labels()
         channel_names = ", ".join(labels[channel] for channel in channels) or _("no channel")
         date_label = tools.format_date(self.env, today)
@@ -849,6 +861,7 @@ class ResPartner(models.Model):
         """
         results = {"sent": self.browse(), "missing": self.browse(), "failed": self.browse(), "skipped": {}}
         locked = set(self._followup_lock(self.ids))
+        batch = self.browse([partner.id for partner in self if partner.id in locked])._followup_prepare_batch(options)
         for partner in self:
             if partner.id not in locked:
                 results["skipped"][partner.id] = _(
@@ -857,7 +870,7 @@ class ResPartner(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    result = partner._execute_followup(options)
+                    result = partner._execute_followup(options, batch=batch)
             except psycopg2.OperationalError:
                 raise  # concurrency: let the whole transaction be retried
             except Exception as error:  # noqa: BLE001 one customer must not stop the others
@@ -874,6 +887,87 @@ class ResPartner(models.Model):
             if result["missing"]:
                 results["missing"] |= partner
         return results
+
+    def _followup_prepare_batch(self, options=None):
+        """Make ready at once what the reminders of these customers need.
+
+        The queries and renderings that would otherwise be repeated customer by
+        customer: their open lines, the payment tokens of their invoices, the invoice
+        PDFs never printed yet (one report run for the whole batch) and the emails of
+        their levels (each template rendered once for all the customers using it).
+        Whatever fails here is left to each customer's own reminder, which then fails
+        or succeeds alone.
+
+        :return: ``{"emails": {(partner_id, template_id): {"subject", "body",
+            "email_from"}}}``, see `_execute_followup`
+        """
+        options = options or {}
+        batch = {"emails": {}}
+        if not self:
+            return batch
+        # read the lines afresh, as they are now that the customers are locked
+        self.env["account.move.line"].invalidate_model()
+        self.invalidate_recordset()
+        decisions = self._followup_decide(self.ids)
+        partners = self.browse([
+            partner_id for partner_id, decision in decisions.items()
+            if decision.status == followup_rules.STATUS_IN_NEED or options.get("manual")
+        ])
+        Level = self.env["account.followup.level"]
+        levels = {
+            partner.id: options.get("level") or Level.browse(decisions[partner.id].level_id)
+            for partner in partners
+        }
+        lines = partners._get_followup_lines()
+        lines.fetch(["amount_residual", "date", "date_maturity", "followup_level_id", "followup_date",
+                     "currency_id", "amount_residual_currency", "move_id"])
+        invoices = lines.filtered(lambda line: line.amount_residual > 0).move_id
+        invoices.fetch(["name", "move_type", "invoice_date", "invoice_origin", "payment_reference", "ref",
+                        "access_token", "invoice_pdf_report_id"])
+        Report = self.env["report.account_payment_followup.report_followup"]
+        if Report._followup_can_pay_online():
+            invoices.filtered(lambda move: move.move_type == "out_invoice")._followup_ensure_access_tokens()
+        if options.get("email", True) and options.get("body") is None:
+            by_template = defaultdict(list)
+            for partner in partners:
+                level = levels[partner.id]
+                template = options.get("mail_template") or level.mail_template_id
+                if template and options.get("email", level.send_email):
+                    by_template[template].append(partner.id)
+            for template, partner_ids in by_template.items():
+                try:
+                    with self.env.cr.savepoint():
+                        subjects = template._render_field("subject", partner_ids, compute_lang=True)
+                        bodies = template._render_field(
+                            "body_html", partner_ids, compute_lang=True, options={"post_process": True}
+                        )
+                        emails_from = template._render_field("email_from", partner_ids)
+                except Exception:  # noqa: BLE001 each customer's own reminder reports it
+                    _logger.info("Follow-up template %s: rendered customer by customer", template.id, exc_info=True)
+                    continue
+                for partner_id in partner_ids:
+                    batch["emails"][(partner_id, template.id)] = {
+                        "subject": subjects[partner_id],
+                        "body": bodies[partner_id],
+                        "email_from": emails_from[partner_id],
+                    }
+        attach = partners.filtered(
+            lambda partner: options.get("join_invoices", levels[partner.id].join_invoices)
+            and options.get("email", levels[partner.id].send_email)
+            and options.get("attachments") is None
+        )
+        if attach:
+            missing = attach._get_followup_invoices().filtered(
+                lambda move: not move.invoice_pdf_report_id
+            )
+            if missing:
+                try:
+                    with self.env.cr.savepoint():
+                        self._followup_render_invoice_pdfs(missing)
+                except Exception:  # noqa: BLE001 each customer's own reminder reports it
+                    _logger.warning("Invoice PDFs of a follow-up batch: rendered customer by customer", exc_info=True)
+                missing.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
+        return batch
 
     def _notify_followup_error(self, error):
         """Show on the customer that its reminder failed, for someone to look at it."""
@@ -1014,21 +1108,14 @@ class ResPartner(models.Model):
         work_left = False
         for company in self.env["res.company"].search([]):
             partners = self.with_company(company)
-            attempted = set()
-            for __ in range(max_batches):
-                batch = [
-                    pid for pid in partners._get_followup_cron_partner_ids() if pid not in attempted
-                ][:batch_size]
-                if not batch:
-                    break
-                attempted.update(batch)
+            # decided once for the run: each batch decides again, after its lock
+            candidate_ids = partners._get_followup_cron_partner_ids()
+            batches = [candidate_ids[start:start + batch_size] for start in range(0, len(candidate_ids), batch_size)]
+            for batch in batches[:max_batches]:
                 partners.browse(batch)._followup_process(options)
                 if self._followup_can_commit():
                     # each batch is kept even if a later one crashes
                     self.env.cr.commit()  # pylint: disable=invalid-commit
-            else:
-                work_left = work_left or any(
-                    pid not in attempted for pid in partners._get_followup_cron_partner_ids()
-                )
+            work_left = work_left or len(batches) > max_batches
         if work_left:
             self.env.ref("account_payment_followup.ir_cron_execute_followups")._trigger()

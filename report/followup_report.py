@@ -152,4 +152,5 @@ class ReportFollowup(models.AbstractModel):
         invoices = self.env["account.move"].concat(
             *(row["move"] for group in groups for row in group["rows"] if row["amount"] > 0)
         ).filtered(lambda move: move.move_type == "out_invoice")
+        invoices._followup_ensure_access_tokens()
         return {invoice.id: invoice.get_base_url() + invoice.get_portal_url() for invoice in invoices}

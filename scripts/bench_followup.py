@@ -98,16 +98,20 @@ def make_data():
         "commercial_partner_id": SQL("ids.id"),
     }
     columns = [row[0] for row in cr.fetchall()]
-    cr.execute(
-        SQL(
-            "WITH ids AS (SELECT nextval('res_partner_id_seq') AS id, n FROM generate_series(1, %s) n) "
-            "INSERT INTO res_partner (id, %s) SELECT ids.id, %s FROM ids, res_partner t WHERE t.id = %s",
-            N,
-            SQL(", ").join(SQL.identifier(c) for c in columns),
-            SQL(", ").join(overrides.get(c, SQL.identifier("t", c)) for c in columns),
-            template.id,
+    for start in range(1, N + 1, CHUNK):
+        cr.execute(
+            SQL(
+                "WITH ids AS (SELECT nextval('res_partner_id_seq') AS id, n FROM generate_series(%s, %s) n) "
+                "INSERT INTO res_partner (id, %s) SELECT ids.id, %s FROM ids, res_partner t WHERE t.id = %s",
+                start,
+                min(start + CHUNK - 1, N),
+                SQL(", ").join(SQL.identifier(c) for c in columns),
+                SQL(", ").join(overrides.get(c, SQL.identifier("t", c)) for c in columns),
+                template.id,
+            )
         )
-    )
+        cr.commit()
+    log(f"{N} customers in {time.time() - t0:.1f}s")
     env.invalidate_all()
     customer_ids = bench_customer_ids()
     per_customer = statistics.mean(bulk.count_open_invoices(s) for s in bulk.SPECS.values())
@@ -307,15 +311,67 @@ def run_cron(Partner):
             ("cron, email only", None, None, "n/a (cron not available)"),
             ("cron, email + invoice PDFs", None, None, "n/a (cron not available)"),
         ]
-    rows = []
     level_1 = env["account.followup.level"].search(
         [("company_id", "=", Partner.env.company.id)], order="delay, id", limit=1
     )
     decisions = Partner._followup_decide()
     ready = sorted(pid for pid, d in decisions.items() if d.status == "in_need_of_action" and d.level_id == level_1.id)
-    ready = [pid for pid in ready if pid in set(bench_customer_ids())]
+    bench_ids = set(bench_customer_ids())
+    ready = [pid for pid in ready if pid in bench_ids]
     cls = type(env["res.partner"])
     original = cls._get_followup_cron_partner_ids
+    snapshot_followup_state(ready[: 2 * K])
+    try:
+        rows = _run_cron(Partner, level_1, ready, cls, original)
+    finally:
+        restore_followup_state(ready[: 2 * K])
+    return rows
+
+
+def snapshot_followup_state(partner_ids):
+    """Keep what the cron changes of these customers, to measure again on the same data (--reuse)."""
+    field = env["ir.model.fields"]._get("res.partner", "followup_next_action_date")
+    cr.execute("DROP TABLE IF EXISTS bench_lines; DROP TABLE IF EXISTS bench_props")
+    cr.execute(
+        "CREATE TABLE bench_lines AS SELECT id, followup_level_id, followup_date FROM account_move_line WHERE partner_id = ANY(%s)",
+        [partner_ids],
+    )
+    cr.execute(
+        "CREATE TABLE bench_props AS SELECT * FROM ir_property WHERE fields_id = %s AND res_id = ANY(%s)",
+        [field.id, [f"res.partner,{pid}" for pid in partner_ids]],
+    )
+    cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_attachment")
+    cr.execute("CREATE TABLE IF NOT EXISTS bench_attachments AS SELECT %s::int AS max_id", [cr.fetchone()[0]])
+    cr.commit()
+
+
+def restore_followup_state(partner_ids):
+    cr.rollback()
+    field = env["ir.model.fields"]._get("res.partner", "followup_next_action_date")
+    cr.execute(
+        "UPDATE account_move_line line SET followup_level_id = b.followup_level_id, followup_date = b.followup_date "
+        "FROM bench_lines b WHERE line.id = b.id"
+    )
+    cr.execute(
+        "DELETE FROM ir_property WHERE fields_id = %s AND res_id = ANY(%s)",
+        [field.id, [f"res.partner,{pid}" for pid in partner_ids]],
+    )
+    cr.execute("INSERT INTO ir_property SELECT * FROM bench_props")
+    # invoice PDFs made by the run: gone, to measure their rendering again
+    cr.execute(
+        "UPDATE account_move SET message_main_attachment_id = NULL WHERE message_main_attachment_id > (SELECT max_id FROM bench_attachments)"
+    )
+    cr.execute(
+        "DELETE FROM ir_attachment WHERE res_model = 'account.move' AND res_field = 'invoice_pdf_report_file' "
+        "AND id > (SELECT max_id FROM bench_attachments)"
+    )
+    cr.execute("DROP TABLE bench_lines; DROP TABLE bench_props; DROP TABLE bench_attachments")
+    cr.commit()
+    env.invalidate_all()
+
+
+def _run_cron(Partner, level_1, ready, cls, original):
+    rows = []
     for label, join_invoices, chosen in (
         ("cron, email only", False, ready[:K]),
         ("cron, email + invoice PDFs", True, ready[K : 2 * K]),

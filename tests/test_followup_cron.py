@@ -107,4 +107,4 @@ class TestFollowupCron(FollowupSendCommon):
 
 
 # Two customers, each with an email, its invoice chatter note and its next reminder date.
-QUERIES_PER_BATCH_OF_2 = 130
+QUERIES_PER_BATCH_OF_2 = 89

@@ -3,7 +3,6 @@
 Times are measured by ``scripts/bench`` (see BENCHMARKS.md), never asserted here.
 """
 
-import unittest
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.sql_db import db_connect
@@ -183,10 +182,6 @@ class TestFollowupScaleQueries(FollowupTestCommon):
         self.assertEqual(len(record["followup_line_ids"]), 22)
         self.assertLessEqual(self.count_queries(lambda: customer.web_read(spec)), twelve)
 
-    # Known miss (BENCHMARKS.md): 126 queries with 12 invoices against 71 with 2. The level
-    # is now written in one UPDATE; what still grows is the rendering and logging per
-    # invoice.  Remove the skip once a reminder costs the same for any number of invoices.
-    @unittest.skip("known miss: reminder queries grow with the invoices (BENCHMARKS.md)")
     def test_reminder_queries_do_not_grow_with_invoices(self):
         """An email reminder costs the same queries for a customer with 2 late invoices as with 12."""
         Partner = self.env["res.partner"]
@@ -195,14 +190,18 @@ class TestFollowupScaleQueries(FollowupTestCommon):
         self.level_1.join_invoices = False
         self.add_invoices(self.others[0], 2)
         self.add_invoices(self.others[1], 12)
-        self.others[:2]._followup_process()  # warm-up: templates compiled, one reminder each
+        for partner in self.others[:2]:  # warm-up: templates compiled, caches filled
+            self.count_queries(lambda partner=partner: partner._followup_process({"print": False}))
         self.add_invoices(self.others[2], 2)
         self.add_invoices(self.others[3], 12)
+        self.add_invoices(self.others[4], 2)
         options = {"print": False}
         small = self.count_queries(lambda: self.others[2]._followup_process(options))
         big = self.count_queries(lambda: self.others[3]._followup_process(options))
-        self.assertEqual(self.others[2:4].mapped("followup_status"), ["with_overdue_invoices"] * 2)
-        self.assertEqual(big, small)
+        small_after = self.count_queries(lambda: self.others[4]._followup_process(options))
+        self.assertEqual(self.others[2:5].mapped("followup_status"), ["with_overdue_invoices"] * 3)
+        self.assertEqual((small, big, small_after), (small, small, small))
+        self.assertLessEqual(small, QUERIES_PER_REMINDER)
 
 
 @tagged("post_install", "-at_install")
@@ -235,3 +234,7 @@ class TestFollowupScaleConcurrency(FollowupTestCommon):
             cr_1.rollback()
             self.assertEqual(runner_2._followup_lock(partner_ids[:1]), partner_ids[:1])
             cr_2.rollback()
+
+
+# One email reminder: decide, lock, render, post, log on the invoices, step the lines up.
+QUERIES_PER_REMINDER = 52

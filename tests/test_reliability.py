@@ -272,10 +272,10 @@ class TestReliabilityCrash(FollowupTestCommon):
         execute = Partner._execute_followup
         victim = self.customers[3]  # the second customer of the second batch of two
 
-        def execute_or_die(partner, options=None):
+        def execute_or_die(partner, options=None, batch=None):
             if partner == victim:
                 raise WorkerKilled()
-            return execute(partner, options)
+            return execute(partner, options, batch=batch)
 
         # Not assertRaises: Odoo's rolls back everything done inside it.
         interrupted = False
@@ -304,10 +304,10 @@ class TestReliabilityCrash(FollowupTestCommon):
         execute = Partner._execute_followup
         victim = self.customers[1]
 
-        def execute_or_fail(partner, options=None):
+        def execute_or_fail(partner, options=None, batch=None):
             if partner == victim:
                 raise ValueError("template engine exploded")
-            return execute(partner, options)
+            return execute(partner, options, batch=batch)
 
         with patch.object(Partner, "_execute_followup", execute_or_fail):
             self.cron_env["res.partner"]._cron_execute_followups(batch_size=2)

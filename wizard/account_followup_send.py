@@ -221,8 +221,9 @@ class AccountFollowupSend(models.TransientModel):
             )
         options = self._get_followup_options(print_letter=print_letter)
         results = {}
+        batch = partners._followup_prepare_batch(options)
         for partner in partners:
-            result = partner._execute_followup(options)
+            result = partner._execute_followup(options, batch=batch)
             if result["status"] != "sent":
                 raise UserError(result["reason"])
             results[partner] = result
