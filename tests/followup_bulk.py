@@ -273,12 +273,14 @@ def clone_customers(env, copies):
     copies = list(copies)
     cr.execute("DROP TABLE IF EXISTS bulk_copy")
     cr.execute(
-        "CREATE TEMP TABLE bulk_copy (copy_no serial PRIMARY KEY, source_id int, target_id int, days int, factor int)"
+        "CREATE TEMP TABLE bulk_copy (copy_no int PRIMARY KEY, source_id int, target_id int, days int, factor int)"
     )
+    # numbered across calls: the copy number makes the names of the cloned moves unique
+    cr.execute("CREATE SEQUENCE IF NOT EXISTS bulk_copy_no_seq")
     cr.execute(
         SQL(
-            "INSERT INTO bulk_copy (source_id, target_id, days, factor) "
-            "SELECT * FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[])",
+            "INSERT INTO bulk_copy (copy_no, source_id, target_id, days, factor) "
+            "SELECT nextval('bulk_copy_no_seq'), * FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[])",
             [c[0] for c in copies],
             [c[1] for c in copies],
             [c[2] for c in copies],
