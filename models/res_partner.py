@@ -594,9 +594,11 @@ class ResPartner(models.Model):
         :param dict options: see `_prepare_followup_options`; the level defaults to
             the customer's current level (``level``: account.followup.level)
         :param dict batch: what `_followup_prepare_batch` made ready for several
-            customers at once (used only where it still matches this customer)
+            customers at once (used only where it still matches this customer); with a
+            batch, the caller writes the ``log`` of the result (`_followup_write_logs`)
         :return: ``{"status": "sent" | "skipped" | "nothing_sent", "level": level,
-            "channels": [names], "missing": [names], "reason": str, "letter": ir.attachment}``
+            "channels": [names], "missing": [names], "reason": str, "letter": ir.attachment,
+            "log": see `_mark_followup_sent` (when sent)}``
         """
         self.ensure_one()
         options = dict(options or {})
@@ -610,7 +612,8 @@ class ResPartner(models.Model):
             "reason": "",
             "letter": self.env["ir.attachment"],
         }
-        if batch is None:
+        own_batch = batch is None
+        if own_batch:
             batch = self._followup_prepare_batch(options)
         decision = self._followup_decide([self.id]).get(self.id)
         in_need = decision is not None and decision.status == followup_rules.STATUS_IN_NEED
@@ -660,16 +663,22 @@ class ResPartner(models.Model):
         if result["missing"]:
             self._notify_followup_missing(level, result["missing"], nothing_sent=not result["channels"])
             if not result["channels"]:
-                result["status"] = "nothing_sent"
-                result["reason"] = _(
-                    "Nothing could be sent to %(partner)s: contact details are missing.",
-                    partner=self.display_name,
-                )
-                if options["postpone_failures"]:
-                    self._postpone_followup()
-                return result
-        self._mark_followup_sent(level, lines, result["channels"])
+                return self._followup_nothing_sent(result, options)
+        result["log"] = self._mark_followup_sent(level, lines, result["channels"])
+        if own_batch:
+            self._followup_write_logs([result["log"]])
         result["status"] = "sent"
+        return result
+
+    def _followup_nothing_sent(self, result, options):
+        """Report a reminder nothing could be sent of; the cron retries it tomorrow."""
+        result["status"] = "nothing_sent"
+        result["reason"] = _(
+            "Nothing could be sent to %(partner)s: contact details are missing.",
+            partner=self.display_name,
+        )
+        if options["postpone_failures"]:
+            self._postpone_followup()
         return result
 
     def _send_followup_email(self, recipients, options):
@@ -792,7 +801,10 @@ class ResPartner(models.Model):
         self.followup_next_action_date = fields.Date.add(fields.Date.context_today(self), days=1)
 
     def _mark_followup_sent(self, level, lines, channels):
-        """Step the lines up the ladder, set the next reminder and log it all."""
+        """Step the lines up the ladder; return what `_followup_write_logs` writes.
+
+        :return: ``{"partner_id", "next_date", "note", "move_notes": {move id: note}}``
+        """
         self.ensure_one()
         today = fields.Date.context_today(self)
         ladder = self.env["account.followup.level"]._get_ladder(self.env.company)
@@ -806,29 +818,49 @@ class ResPartner(models.Model):
         for level_id, level_lines in by_level.items():
             level_lines._followup_set_level(level_id, today)
         next_date = followup_rules.next_reminder_date(ladder, level.id, today)
-        # not tracked: the note below tells the next date along with the reminder
-        self.with_context(mail_notrack=True).followup_next_action_date = next_date
         labels = self._get_followup_channel_labels()
         channel_names = ", ".join(labels[channel] for channel in channels) or _("no channel")
-        date_label = tools.format_date(self.env, today)
-        self._message_log(
-            body=_(
+        move_note = _(
+            'Payment reminder "%(level)s" sent by %(channels)s on %(date)s by %(user)s.',
+            level=level.name,
+            channels=channel_names,
+            date=tools.format_date(self.env, today),
+            user=self.env.user.name,
+        )
+        return {
+            "partner_id": self.id,
+            "next_date": next_date,
+            "note": _(
                 'Reminder "%(level)s" sent by %(channels)s. Next reminder on %(date)s.',
                 level=level.name,
                 channels=channel_names,
                 date=tools.format_date(self.env, next_date),
+            ),
+            "move_notes": {move.id: move_note for move in lines.move_id},
+        }
+
+    @api.model
+    def _followup_write_logs(self, logs):
+        """Set the next reminder dates and write the chatter notes of reminders sent, at once.
+
+        :param list logs: what `_mark_followup_sent` returned, one per customer
+        """
+        by_date = defaultdict(list)
+        for log in logs:
+            by_date[log["next_date"]].append(log["partner_id"])
+        for next_date, partner_ids in by_date.items():
+            # not tracked: the note tells the next date along with the reminder
+            self.browse(partner_ids).with_context(mail_notrack=True).followup_next_action_date = next_date
+        if logs:
+            self.browse([log["partner_id"] for log in logs])._message_log_batch(
+                bodies={log["partner_id"]: log["note"] for log in logs}
             )
-        )
-        moves = lines.move_id
-        body = _(
-            'Payment reminder "%(level)s" sent by %(channels)s on %(date)s by %(user)s.',
-            level=level.name,
-            channels=channel_names,
-            date=date_label,
-            user=self.env.user.name,
-        )
-        # notes only, no notification: the rights on the invoices were checked by the search
-        moves._message_log_batch(bodies={move.id: body for move in moves})
+        move_notes = {}
+        for log in logs:
+            move_notes.update(log["move_notes"])
+        if move_notes:
+            # notes only, no notification: the rights on the invoices were checked by the search
+            self.env["account.move"].browse(list(move_notes))._message_log_batch(bodies=move_notes)
 
     @api.model
     def _followup_lock(self, partner_ids):
@@ -862,6 +894,7 @@ class ResPartner(models.Model):
         results = {"sent": self.browse(), "missing": self.browse(), "failed": self.browse(), "skipped": {}}
         locked = set(self._followup_lock(self.ids))
         batch = self.browse([partner.id for partner in self if partner.id in locked])._followup_prepare_batch(options)
+        logs = []
         for partner in self:
             if partner.id not in locked:
                 results["skipped"][partner.id] = _(
@@ -882,10 +915,12 @@ class ResPartner(models.Model):
                 continue
             if result["status"] == "sent":
                 results["sent"] |= partner
+                logs.append(result["log"])
             elif result["status"] == "skipped":
                 results["skipped"][partner.id] = result["reason"]
             if result["missing"]:
                 results["missing"] |= partner
+        self._followup_write_logs(logs)
         return results
 
     def _followup_prepare_batch(self, options=None):

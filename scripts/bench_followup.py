@@ -381,8 +381,10 @@ def restore_followup_state(partner_ids):
     cr.execute(
         "UPDATE account_move SET message_main_attachment_id = NULL WHERE message_main_attachment_id > (SELECT max_id FROM bench_attachments)"
     )
+    # (not deleted: each deletion would scan the moves for the foreign keys to ir_attachment)
     cr.execute(
-        "DELETE FROM ir_attachment WHERE res_model = 'account.move' AND res_field = 'invoice_pdf_report_file' "
+        "UPDATE ir_attachment SET res_field = NULL, res_model = 'bench.discarded' "
+        "WHERE res_model = 'account.move' AND res_field = 'invoice_pdf_report_file' "
         "AND id > (SELECT max_id FROM bench_attachments)"
     )
     cr.execute("DROP TABLE bench_lines; DROP TABLE bench_props; DROP TABLE bench_attachments")

@@ -227,4 +227,5 @@ class AccountFollowupSend(models.TransientModel):
             if result["status"] != "sent":
                 raise UserError(result["reason"])
             results[partner] = result
+        self.env["res.partner"]._followup_write_logs([result["log"] for result in results.values()])
         return results
