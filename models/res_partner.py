@@ -1121,6 +1121,12 @@ class ResPartner(models.Model):
                 "pay_urls": Report._get_followup_pay_urls(groups),
                 "align_start": "right" if rtl else "left",
                 "align_end": "left" if rtl else "right",
+                # plain text in the customer's language: lighter than field widgets, for
+                # every row of every reminder
+                "format_date": lambda date: tools.format_date(self.env, date, lang_code=lang),
+                "format_amount": lambda amount, currency: tools.format_amount(
+                    self.env, amount, currency, lang_code=lang
+                ),
             },
             lang=lang,
         )

@@ -107,4 +107,4 @@ class TestFollowupCron(FollowupSendCommon):
 
 
 # Two customers, each with an email, its invoice chatter note and its next reminder date.
-QUERIES_PER_BATCH_OF_2 = 89
+QUERIES_PER_BATCH_OF_2 = 84

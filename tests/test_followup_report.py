@@ -152,15 +152,19 @@ class TestFollowupReport(FollowupTestCommon):
         self.assertEqual(rows[3][3], "SO/0042")
 
     def test_email_body_table(self):
-        """The reminder email shows the same table, with inline styles only."""
+        """The reminder email shows the same table, laid out without any style sheet."""
         template = self.level_1.mail_template_id
         body = template._render_field("body_html", self.customer.ids, compute_lang=True)[self.customer.id]
         root = html.fromstring(body)
         self.assertEqual(root.xpath("//table/@data-currency"), [self.gold.name, "USD"])
         self.assertEqual(self.table_rows(root, self.usd)[-1], ["Total Overdue", f"${NBSP}1,350.00"])
         self.assertFalse(root.xpath("//style|//link"))
-        for cell in root.xpath("//table//td|//table//th"):
+        # padding from the tables, alignment from the cells: what every email client reads
+        self.assertEqual(root.xpath("//table/@cellpadding"), ["5", "5"])
+        for cell in root.xpath("//table//th"):
             self.assertIn("padding", cell.get("style", ""))
+        amounts = root.xpath("//table/tbody/tr/td[7]|//table/tfoot/tr/td[2]")
+        self.assertEqual({cell.get("align") for cell in amounts}, {"right"})
 
     # ------------------------------------------------------------
     # THE LETTER
