@@ -163,10 +163,21 @@ class AccountFollowupLevel(models.Model):
     @api.model
     def _get_ladder(self, company):
         """Return the company's active levels as the rules see them, sorted."""
-        levels = self.sudo().search_read(  # the ladder is configuration every user may apply
-            [("company_id", "=", company.id)], ["delay"], order="delay, id"
+        return self._get_ladder_and_delays(company)[0]
+
+    @api.model
+    def _get_ladder_and_delays(self, company):
+        """Return the company's ladder and ``{level id: delay}`` of all its levels, archived ones
+        included (they still place the lines reminded with them), in one query."""
+        levels = (
+            self.sudo()  # the ladder is configuration every user may apply
+            .with_context(active_test=False)
+            .search_read([("company_id", "=", company.id)], ["delay", "active"], order="delay, id")
         )
-        return followup_rules.sort_ladder(followup_rules.Level(lv["delay"], lv["id"]) for lv in levels)
+        ladder = followup_rules.sort_ladder(
+            followup_rules.Level(level["delay"], level["id"]) for level in levels if level["active"]
+        )
+        return ladder, {level["id"]: level["delay"] for level in levels}
 
     def _get_next_level(self):
         """Return the level that follows this one in its company, or an empty record."""

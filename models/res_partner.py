@@ -143,13 +143,11 @@ class ResPartner(models.Model):
             raise UserError(_("Unsupported search on the follow-up status: %(operator)s", operator=operator))
         values = {value} if operator in ("=", "!=") else set(value or ())
         negative = operator in ("!=", "not in")
-        decisions = self._followup_decide()
         if followup_rules.STATUS_NO_ACTION in values:
             # Customers with no open line need no action: they are not in the aggregation.
-            others = [pid for pid, d in decisions.items() if d.status not in values]
-            return [("id", "in" if negative else "not in", others)]
-        ids = [pid for pid, d in decisions.items() if d.status in values]
-        return [("id", "not in" if negative else "in", ids)]
+            others = {followup_rules.STATUS_IN_NEED, followup_rules.STATUS_OVERDUE} - values
+            return [("id", "in" if negative else "not in", self._followup_status_sql(others))]
+        return [("id", "not in" if negative else "in", self._followup_status_sql(values))]
 
     def _search_followup_level_id(self, operator, value):
         if operator not in ("=", "!=", "in", "not in"):
@@ -309,22 +307,74 @@ class ResPartner(models.Model):
         )
 
     @api.model
-    def _followup_query_groups(self, company, today, partner_ids=None):
-        """Aggregate the open receivable lines of the company, by customer and last level.
+    def _followup_open_lines_sql(self, company, partner_ids=None):
+        """Return the ``FROM ... WHERE`` of the company's open receivable lines, as ``line``.
 
-        One query for any number of customers: the rules then decide per customer from
-        a few rows each, never from the move lines themselves.
-
-        :return: ``({partner_id: [LineGroup]}, {partner_id: next reminder date})``
+        Excluded lines and lines with nothing left to pay are left out.  Pending changes
+        are flushed first.
         """
-        next_date_field = self.env["ir.model.fields"]._get("res.partner", "followup_next_action_date")
-        partner_clause = SQL("AND line.partner_id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL()
-        query = SQL(
+        self.env["account.move.line"].flush_model(
+            ["partner_id", "followup_level_id", "amount_residual", "date_maturity", "date",
+             "followup_date", "company_id", "account_id", "parent_state", "reconciled", "blocked"]
+        )
+        self.env["ir.property"].flush_model()
+        # A sub-select rather than a join: PostgreSQL then estimates the lines well and
+        # reads them from account_move_line_followup_open_idx alone (see account.move.line).
+        receivable_ids = (
+            self.env["account.account"]
+            .sudo()  # ids only, to recognise the receivable lines of the company
+            ._search([("account_type", "=", "asset_receivable"), ("non_trade", "=", False)])
+        )
+        return SQL(
+            """
+              FROM account_move_line line
+             WHERE line.company_id = %s
+               AND line.account_id = ANY(ARRAY(%s))
+               AND line.parent_state = 'posted'
+               AND line.reconciled IS NOT TRUE
+               AND line.blocked IS NOT TRUE
+               AND line.partner_id IS NOT NULL
+               -- Lines with nothing left to pay change no decision (they add nothing to the
+               -- sums and every date ignores them): leaving them out keeps the index small.
+               AND line.amount_residual <> 0
+               %s
+            """,
+            company.id,
+            receivable_ids.subselect(),
+            SQL("AND line.partner_id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL(),
+        )
+
+    @api.model
+    def _followup_level_case(self, delays, value_of_level):
+        """Return ``CASE line.followup_level_id WHEN <id> THEN <value> ... END``.
+
+        :param dict delays: ``{level id: delay}`` of the company's levels
+        :param value_of_level: ``function(level id, delay) -> value or None`` (left out)
+        """
+        whens = [
+            SQL("WHEN %s THEN %s", level_id, value)
+            for level_id, delay in sorted(delays.items())
+            if (value := value_of_level(level_id, delay)) is not None
+        ]
+        return SQL("CASE line.followup_level_id %s END", SQL(" ").join(whens)) if whens else SQL("NULL::int")
+
+    @api.model
+    def _followup_groups_sql(self, company, today, delays, partner_ids=None):
+        """Return the query of the customers' line groups and next reminder dates.
+
+        The open receivable lines of the company, aggregated by customer and last level
+        (see ``followup_rules.LineGroup``), with the customer's "Next Reminder" date:
+        ``partner_id, level_id, level_delay, residual, overdue, oldest_due,
+        oldest_followup, next_date``.
+
+        :param dict delays: ``{level id: delay}`` of the company's levels
+        """
+        return SQL(
             """
             WITH line_groups AS (
                 SELECT line.partner_id,
                        line.followup_level_id,
-                       level.delay AS level_delay,
+                       %(level_delay)s AS level_delay,
                        SUM(line.amount_residual) AS residual,
                        COALESCE(SUM(line.amount_residual)
                            FILTER (WHERE COALESCE(line.date_maturity, line.date) < %(today)s), 0) AS overdue,
@@ -334,41 +384,45 @@ class ResPartner(models.Model):
                             THEN NULL
                             ELSE MIN(line.followup_date) FILTER (WHERE line.amount_residual > 0)
                        END AS oldest_followup
-                  FROM account_move_line line
-                  JOIN account_account account ON account.id = line.account_id
-             LEFT JOIN account_followup_level level ON level.id = line.followup_level_id
-                 WHERE line.company_id = %(company_id)s
-                   AND account.account_type = 'asset_receivable'
-                   AND account.non_trade IS NOT TRUE
-                   AND line.parent_state = 'posted'
-                   AND line.reconciled IS NOT TRUE
-                   AND line.blocked IS NOT TRUE
-                   AND line.partner_id IS NOT NULL
-                   -- Lines with nothing left to pay change no decision (they add nothing to
-                   -- the sums and every date ignores them); leaving them out lets PostgreSQL
-                   -- read account_move_line_followup_open_idx alone (see account.move.line).
-                   AND line.amount_residual <> 0
-                   %(partner_clause)s
-              GROUP BY line.partner_id, line.followup_level_id, level.delay
+                %(lines)s
+              GROUP BY line.partner_id, line.followup_level_id
             )
-            SELECT line_groups.*, prop.value_datetime::date
+            SELECT line_groups.*, prop.value_datetime::date AS next_date
               FROM line_groups
-         LEFT JOIN ir_property prop
-                ON prop.fields_id = %(field_id)s
-               AND prop.company_id = %(company_id)s
-               AND prop.res_id = 'res.partner,' || line_groups.partner_id
+              %(next_date_join)s
             """,
+            level_delay=self._followup_level_case(delays, lambda level_id, delay: delay),
             today=today,
-            company_id=company.id,
-            field_id=next_date_field.id,
-            partner_clause=partner_clause,
+            lines=self._followup_open_lines_sql(company, partner_ids),
+            next_date_join=self._followup_next_date_join(company, SQL("line_groups.partner_id")),
         )
-        self.env["account.move.line"].flush_model(
-            ["partner_id", "followup_level_id", "amount_residual", "date_maturity", "date",
-             "followup_date", "company_id", "account_id", "parent_state", "reconciled", "blocked"]
+
+    @api.model
+    def _followup_next_date_join(self, company, partner_id):
+        """Return the join of the customers' "Next Reminder" date (company-dependent) as ``prop``."""
+        field = self.env["ir.model.fields"]._get("res.partner", "followup_next_action_date")
+        return SQL(
+            """
+            LEFT JOIN ir_property prop
+                   ON prop.fields_id = %s
+                  AND prop.company_id = %s
+                  AND prop.res_id = 'res.partner,' || %s
+            """,
+            field.id,
+            company.id,
+            partner_id,
         )
-        self.env["ir.property"].flush_model()
-        self.env.cr.execute(query)
+
+    @api.model
+    def _followup_query_groups(self, company, today, delays, partner_ids=None):
+        """Aggregate the open receivable lines of the company, by customer and last level.
+
+        One query for any number of customers: the rules then decide per customer from
+        a few rows each, never from the move lines themselves.
+
+        :return: ``({partner_id: [LineGroup]}, {partner_id: next reminder date})``
+        """
+        self.env.cr.execute(self._followup_groups_sql(company, today, delays, partner_ids))
         groups = {}
         next_dates = {}
         for partner_id, level_id, level_delay, residual, overdue, oldest_due, oldest_followup, next_date in (
@@ -381,6 +435,82 @@ class ResPartner(models.Model):
         return groups, next_dates
 
     @api.model
+    def _followup_status_sql(self, statuses):
+        """Return the query of the customers of the current company whose status is in ``statuses``.
+
+        The rules of ``followup_rules.decide``, in SQL, for searches over every customer
+        (the Follow-up Reports, the cron): one pass over the open lines in the order of
+        account_move_line_followup_open_idx, nothing sent to Python.  Customers without
+        open lines are not in it.  ``tests/test_followup_scale.py`` proves that it decides
+        as the rules do.
+        """
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        ladder, delays = self.env["account.followup.level"]._get_ladder_and_delays(company)
+        due = SQL("COALESCE(line.date_maturity, line.date)")
+        reached = [SQL("FALSE")]
+        if ladder:
+            last = ladder[-1].delay
+            # Before the last level: a line group reaches its next level that level's delay
+            # after its oldest due date; the earliest of them decides.
+            next_delay = self._followup_level_case(
+                delays,
+                lambda level_id, delay: followup_rules.next_level(ladder, delay).delay if delay < last else None
+            )
+            reached.append(SQL(
+                """COALESCE(MIN(%(due)s + COALESCE(%(next_delay)s, %(first)s))
+                       FILTER (WHERE line.amount_residual > 0
+                                 AND (line.followup_level_id IS NULL OR %(next_delay)s IS NOT NULL))
+                       <= %(today)s, FALSE)""",
+                due=due, next_delay=next_delay, first=ladder[0].delay, today=today,
+            ))
+            # At (or beyond) the last level, group by group: the last level again, after the
+            # last gap, or its delay after the oldest due date when a reminder date is unknown.
+            for level_id in sorted(level_id for level_id, delay in delays.items() if delay >= last):
+                on_level = SQL("line.amount_residual > 0 AND line.followup_level_id = %s", level_id)
+                reached.append(SQL(
+                    """COALESCE(CASE WHEN BOOL_OR(line.followup_date IS NULL) FILTER (WHERE %(on_level)s)
+                                     THEN MIN(%(due)s) FILTER (WHERE %(on_level)s) + %(last)s
+                                     ELSE MIN(line.followup_date) FILTER (WHERE %(on_level)s) + %(gap)s
+                                END <= %(today)s, FALSE)""",
+                    on_level=on_level, due=due, last=last, gap=followup_rules.repeat_gap(ladder), today=today,
+                ))
+        return SQL(
+            """
+            (WITH partners AS (
+                SELECT line.partner_id,
+                       SUM(line.amount_residual) AS residual,
+                       SUM(line.amount_residual) FILTER (WHERE %(due)s < %(today)s) AS overdue,
+                       %(reached)s AS reached
+                %(lines)s
+              GROUP BY line.partner_id
+            ),
+                  decisions AS (
+                SELECT partners.partner_id,
+                       CASE
+                           WHEN partners.residual <= 0 THEN %(no_action)s
+                           WHEN partners.reached
+                                AND NOT COALESCE(prop.value_datetime::date > %(today)s, FALSE) THEN %(in_need)s
+                           WHEN partners.overdue > 0 THEN %(overdue)s
+                           ELSE %(no_action)s
+                       END AS status
+                  FROM partners
+                  %(next_date_join)s
+            )
+            SELECT partner_id FROM decisions WHERE status = ANY(%(statuses)s))
+            """,
+            due=due,
+            today=today,
+            reached=SQL(" OR ").join(reached),
+            lines=self._followup_open_lines_sql(company),
+            next_date_join=self._followup_next_date_join(company, SQL("partners.partner_id")),
+            no_action=followup_rules.STATUS_NO_ACTION,
+            in_need=followup_rules.STATUS_IN_NEED,
+            overdue=followup_rules.STATUS_OVERDUE,
+            statuses=list(statuses),
+        )
+
+    @api.model
     def _followup_decide(self, partner_ids=None):
         """Decide the follow-up of customers in the current company.
 
@@ -389,8 +519,8 @@ class ResPartner(models.Model):
         """
         company = self.env.company
         today = fields.Date.context_today(self)
-        ladder = self.env["account.followup.level"]._get_ladder(company)
-        groups, next_dates = self._followup_query_groups(company, today, partner_ids)
+        ladder, delays = self.env["account.followup.level"]._get_ladder_and_delays(company)
+        groups, next_dates = self._followup_query_groups(company, today, delays, partner_ids)
         return {
             partner_id: followup_rules.decide(ladder, partner_groups, next_dates[partner_id], today)
             for partner_id, partner_groups in groups.items()

@@ -1,6 +1,7 @@
 # Run by scripts/bench inside `odoo shell` (``env`` is given); see `scripts/bench --help`.
 # BENCH_PHASE=data: sample invoices (ORM) + bulk clones (SQL), addon not installed yet.
-# BENCH_PHASE=measure: follow-up history, then the measures, printed as one table.
+# BENCH_PHASE=history: a follow-up history on the cloned lines (addon installed).
+# BENCH_PHASE=measure: the measures, printed as one table.
 # ruff: noqa: F821, E501 (``env`` comes from `odoo shell`; long SQL lines)
 import importlib.util
 import io
@@ -477,9 +478,9 @@ def _run_cron(Partner, level_1, ready, cls, original):
 if PHASE == "data":
     make_data()
     cr.commit()
+elif PHASE == "history":
+    apply_history()
 elif PHASE == "measure":
-    if os.environ.get("BENCH_HISTORY", "1") == "1":
-        apply_history()
     rows = run_measures()
     install = os.environ.get("BENCH_INSTALL")
     if install:

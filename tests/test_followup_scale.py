@@ -4,6 +4,10 @@ Times are measured by ``scripts/bench`` (see BENCHMARKS.md), never asserted here
 """
 
 
+from datetime import timedelta
+
+from freezegun import freeze_time
+
 from odoo import SUPERUSER_ID, Command, api
 from odoo.sql_db import db_connect
 from odoo.tests import tagged
@@ -74,6 +78,43 @@ class TestFollowupScaleBulk(FollowupTestCommon):
                     self.assertTrue(sample_facts[1] or company != self.company, "the sample has open lines")
                     self.assertEqual(self.followup_facts(same, company), sample_facts)
                     self.assertEqual(self.followup_facts(shifted, company), twin_facts)
+
+    def test_status_search_decides_as_the_rules(self):
+        """Searching by status (SQL, for every customer at once) finds exactly the customers the
+        rules (Python, customer by customer) put in that status, day after day for 9 months, in both
+        companies: before, at and after each level, repeated reminders, next reminder dates, credit
+        notes covering the debt, excluded and archived levels."""
+        customers = self.env["res.partner"]
+        for kind, spec in followup_bulk.SPECS.items():
+            customer = self.new_customer(f"Status {kind}")
+            followup_bulk.create_sample(self.env, customer, spec, self.companies, self.foreign, self.today)
+            customers |= customer
+        waiting, covered, repeated = (self.new_customer(name) for name in ("Waiting", "Covered", "Repeated"))
+        self.create_invoice(partner=waiting, amount=100.0, due_days_ago=20)
+        waiting.followup_next_action_date = self.today + timedelta(days=10)
+        self.create_invoice(partner=covered, amount=100.0, due_days_ago=30)
+        self.create_invoice(partner=covered, amount=100.0, due_days_ago=5, move_type="out_refund")
+        last_level = self.create_invoice(partner=repeated, amount=100.0, due_days_ago=90)
+        self.receivable_lines(last_level).write({"followup_level_id": self.level_3.id, "followup_date": False})
+        customers |= waiting | covered | repeated
+        self.level_2.copy({"delay": 45, "active": False})  # archived: not on the ladder
+        statuses = ("in_need_of_action", "with_overdue_invoices", "no_action_needed")
+        seen = set()
+        for offset in range(-35, 250, 5):
+            day = self.today + timedelta(days=offset)
+            with freeze_time(f"{day} 12:00:00"):
+                for company in self.companies.values():
+                    Partner = self.env["res.partner"].with_company(company)
+                    decisions = Partner._followup_decide(customers.ids)
+                    for status in statuses:
+                        expected = {
+                            pid for pid in customers.ids
+                            if (decisions[pid].status if pid in decisions else "no_action_needed") == status
+                        }
+                        found = set(Partner.search([("id", "in", customers.ids), ("followup_status", "=", status)]).ids)
+                        self.assertEqual(found, expected, f"{status} on {day} in {company.name}")
+                        seen |= {status} if expected else set()
+        self.assertEqual(seen, set(statuses), "every status was met")
 
     def test_clones_are_posted_balanced_and_reconciled(self):
         """Clones are posted, balanced entries of the new customer whose partial payments follow them."""
