@@ -27,6 +27,7 @@ spec.loader.exec_module(bulk)
 N = int(os.environ["BENCH_CUSTOMERS"])
 M = int(os.environ["BENCH_INVOICES"])
 K = int(os.environ["BENCH_CRON"])
+K_PDF = int(os.environ.get("BENCH_CRON_PDF", K))
 PHASE = os.environ["BENCH_PHASE"]
 CHUNK = 2000  # copies per bulk statement
 env = env(context=dict(env.context, tracking_disable=True))  # noqa: F821
@@ -341,11 +342,11 @@ def run_cron(Partner):
     ready = [pid for pid in ready if pid in bench_ids]
     cls = type(env["res.partner"])
     original = cls._get_followup_cron_partner_ids
-    snapshot_followup_state(ready[: 2 * K])
+    snapshot_followup_state(ready[: K + K_PDF])
     try:
         rows = _run_cron(Partner, level_1, ready, cls, original)
     finally:
-        restore_followup_state(ready[: 2 * K])
+        restore_followup_state(ready[: K + K_PDF])
     return rows
 
 
@@ -397,10 +398,11 @@ def _run_cron(Partner, level_1, ready, cls, original):
     rows = []
     for label, join_invoices, chosen in (
         ("cron, email only", False, ready[:K]),
-        ("cron, email + invoice PDFs", True, ready[K : 2 * K]),
+        ("cron, email + invoice PDFs", True, ready[K : K + K_PDF]),
     ):
         if not chosen:
-            rows.append((label, None, None, "no customer in need of the first level"))
+            reason = "not measured (--cron-pdf 0)" if join_invoices and not K_PDF else "no customer in need"
+            rows.append((label, None, None, reason))
             continue
         level_1.join_invoices = join_invoices
         cr.commit()
