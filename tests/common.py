@@ -98,3 +98,10 @@ class FollowupTestCommon(AccountTestInvoicingCommon):
             (partner.followup_status, partner.followup_level_id, partner.total_due, partner.total_overdue),
             (status, level, total_due, total_overdue),
         )
+
+    def count_queries(self, function):
+        """Return the number of SQL queries ``function()`` runs, caches emptied first."""
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        function()
+        return self.env.cr.sql_log_count - before

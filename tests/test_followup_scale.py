@@ -168,12 +168,6 @@ class TestFollowupScaleQueries(FollowupTestCommon):
             ]
         ).action_post()
 
-    def count_queries(self, function):
-        self.env.invalidate_all()
-        before = self.env.cr.sql_log_count
-        function()
-        return self.env.cr.sql_log_count - before
-
     def test_status_search_queries(self):
         """Searching customers by status costs the same queries for 1 late customer as for 31."""
         Partner = self.env["res.partner"]
