@@ -12,6 +12,11 @@ from . import followup_rules
 
 _logger = logging.getLogger(__name__)
 
+# Keys of the cursor's cache: the number of `web_search_read` calls deciding statuses,
+# and the temporary tables of the statuses they decided.
+_STATUS_CALLS = "account_payment_followup.status_calls"
+_STATUS_TABLES = "account_payment_followup.status_tables"
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -146,8 +151,30 @@ class ResPartner(models.Model):
         if followup_rules.STATUS_NO_ACTION in values:
             # Customers with no open line need no action: they are not in the aggregation.
             others = {followup_rules.STATUS_IN_NEED, followup_rules.STATUS_OVERDUE} - values
-            return [("id", "in" if negative else "not in", self._followup_status_sql(others))]
-        return [("id", "not in" if negative else "in", self._followup_status_sql(values))]
+            return [("id", "in" if negative else "not in", self._followup_status_subquery(others))]
+        return [("id", "not in" if negative else "in", self._followup_status_subquery(values))]
+
+    def _followup_status_subquery(self, statuses):
+        """Return the query of the customers whose status is in ``statuses``.
+
+        Within `web_search_read` (context key ``followup_status_call``), the customers of
+        each status searched are decided once, into a temporary table that the page and
+        its count both read: nothing is written in between.
+        """
+        call = self.env.context.get("followup_status_call")
+        if not call:
+            return self._followup_status_sql(statuses)
+        tables = self.env.cr.cache.setdefault(_STATUS_TABLES, {})
+        key = (call, self.env.company.id, fields.Date.context_today(self), frozenset(statuses))
+        if key not in tables:
+            table = f"followup_status_{call}_{len(tables)}"
+            self.env.cr.execute(SQL(
+                "CREATE TEMPORARY TABLE %s ON COMMIT DROP AS %s",
+                SQL.identifier(table),
+                self._followup_status_sql(statuses),
+            ))
+            tables[key] = table
+        return SQL("(SELECT partner_id FROM %s)", SQL.identifier(tables[key]))
 
     def _search_followup_level_id(self, operator, value):
         if operator not in ("=", "!=", "in", "not in"):
@@ -169,6 +196,34 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------
+
+    def web_search_read(self, domain, specification, offset=0, limit=None, order=None, count_limit=None):
+        """Extends `web` to decide the follow-up statuses searched once per call.
+
+        The web client asks for a page and for its count in one call; a search on the
+        follow-up status aggregates every open line of the company, so its customers are
+        decided once for both (see `_followup_status_subquery`).
+        """
+        if not any(
+            isinstance(leaf, (list, tuple)) and str(leaf[0]).split(".")[0] == "followup_status"
+            for leaf in domain or ()
+        ):
+            return super().web_search_read(domain, specification, offset, limit, order, count_limit)
+        call = self.env.cr.cache[_STATUS_CALLS] = self.env.cr.cache.get(_STATUS_CALLS, 0) + 1
+        partners = self.with_context(followup_status_call=call)
+        try:
+            result = super(ResPartner, partners).web_search_read(
+                domain, specification, offset, limit, order, count_limit
+            )
+            tables = self.env.cr.cache.get(_STATUS_TABLES, {})
+            for key in [key for key in tables if key[0] == call]:
+                self.env.cr.execute(SQL("DROP TABLE %s", SQL.identifier(tables.pop(key))))
+        finally:
+            # after an error, the rollback of the transaction drops the tables
+            tables = self.env.cr.cache.get(_STATUS_TABLES, {})
+            for key in [key for key in tables if key[0] == call]:
+                del tables[key]
+        return result
 
     def _field_to_sql(self, alias, fname, query=None):
         """Extends `base` to group the Follow-up Reports by responsible.

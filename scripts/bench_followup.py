@@ -29,6 +29,7 @@ M = int(os.environ["BENCH_INVOICES"])
 K = int(os.environ["BENCH_CRON"])
 K_PDF = int(os.environ.get("BENCH_CRON_PDF", K))
 PHASE = os.environ["BENCH_PHASE"]
+PROFILE_DIR = os.environ.get("BENCH_PROFILE")
 CHUNK = 2000  # copies per bulk statement
 env = env(context=dict(env.context, tracking_disable=True))  # noqa: F821
 cr = env.cr
@@ -394,6 +395,27 @@ def restore_followup_state(partner_ids):
     env.invalidate_all()
 
 
+def start_profiler():
+    """Profile the cron measures when --profile gives a folder (needs pyinstrument)."""
+    if not PROFILE_DIR:
+        return None
+    from pyinstrument import Profiler  # noqa: PLC0415 (optional, only for --profile)
+
+    profiler = Profiler(interval=0.005)
+    profiler.start()
+    return profiler
+
+
+def stop_profiler(profiler, label):
+    if profiler is None:
+        return
+    profiler.stop()
+    path = os.path.join(PROFILE_DIR, label.replace(",", "").replace(" ", "_") + ".txt")
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(profiler.output_text(unicode=False, color=False, show_all=False))
+    log(f"profile of '{label}' in {path}")
+
+
 def _run_cron(Partner, level_1, ready, cls, original):
     rows = []
     for label, join_invoices, chosen in (
@@ -433,6 +455,7 @@ def _run_cron(Partner, level_1, ready, cls, original):
                 return run(self, bodies, *args, **kwargs)
             return blank_pages(len(bodies))
 
+        profiler = start_profiler()
         with (
             patch.object(cls, "_get_followup_cron_partner_ids", restricted),
             patch.object(report_cls, "_run_wkhtmltopdf", counted),
@@ -442,6 +465,7 @@ def _run_cron(Partner, level_1, ready, cls, original):
                 if not [pid for pid in original(Partner) if pid in allowed]:
                     break
         secs = time.perf_counter() - t0
+        stop_profiler(profiler, label)
         queries = cr.sql_log_count - queries_before
         rss_growth = (peak_rss() - rss_before) / 1024
         cr.execute(

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -328,3 +329,38 @@ class TestFollowupReportsList(FollowupTestCommon):
             ("followup_status", "in", ("in_need_of_action", "with_overdue_invoices")),
         ])
         self.assertEqual(found, self.customer)
+
+    def test_list_page_and_count_decide_statuses_once(self):
+        """The list's page and its count (one web client call) decide the statuses once,
+        and find exactly what a search and a count find."""
+        Partner = self.env["res.partner"]
+        customers = Partner
+        for index, due_days_ago in enumerate((20, 25, 5, 3, -10)):
+            customer = self.customer.copy({"name": f"Page Customer {index}"})
+            self.create_invoice(partner=customer, amount=100.0, due_days_ago=due_days_ago)
+            customers |= customer
+        domain = [("id", "in", customers.ids), ("followup_status", "in", (IN_NEED, OVERDUE))]
+        expected = Partner.search(domain, limit=3)
+        self.assertEqual(len(expected), 3)
+        self.assertEqual(Partner.search_count(domain), 4)
+
+        decided = []
+        status_sql = type(Partner)._followup_status_sql
+
+        def spy(partners, statuses):
+            decided.append(sorted(statuses))
+            return status_sql(partners, statuses)
+
+        with patch.object(type(Partner), "_followup_status_sql", spy):
+            result = Partner.web_search_read(
+                domain, {"display_name": {}, "followup_status": {}}, limit=3, count_limit=10001
+            )
+        self.assertEqual([record["id"] for record in result["records"]], expected.ids)
+        self.assertEqual([record["followup_status"] for record in result["records"]], [IN_NEED, IN_NEED, OVERDUE])
+        self.assertEqual(result["length"], 4)
+        self.assertEqual(decided, [[IN_NEED, OVERDUE]])
+        self.env.cr.execute("SELECT relname FROM pg_class WHERE relname LIKE 'followup_status_%%'")
+        self.assertFalse(self.env.cr.fetchall(), "the call's temporary tables are dropped")
+        # another call decides again (what it finds may have changed)
+        self.create_invoice(partner=customers[4], amount=100.0, due_days_ago=40)
+        self.assertEqual(Partner.web_search_read(domain, {}, limit=3, count_limit=10001)["length"], 5)
