@@ -1,7 +1,10 @@
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from . import followup_rules
+
+# The fields of a level that place it on its company's ladder.
+LADDER_FIELDS = {"delay", "active", "company_id"}
 
 
 class AccountFollowupLevel(models.Model):
@@ -142,6 +145,23 @@ class AccountFollowupLevel(models.Model):
     # CRUD METHODS
     # ------------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        levels = super().create(vals_list)
+        self.env.registry.clear_cache()  # the ladders of `_get_ladder_data`
+        return levels
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.keys() & LADDER_FIELDS:
+            self.env.registry.clear_cache()  # the ladders of `_get_ladder_data`
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # the ladders of `_get_ladder_data`
+        return result
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
         """Keep the history of reminders: a level already sent cannot be deleted."""
@@ -169,15 +189,23 @@ class AccountFollowupLevel(models.Model):
     def _get_ladder_and_delays(self, company):
         """Return the company's ladder and ``{level id: delay}`` of all its levels, archived ones
         included (they still place the lines reminded with them), in one query."""
+        ladder, delays = self._get_ladder_data(company.id)
+        return list(ladder), dict(delays)
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _get_ladder_data(self, company_id):
+        """Cached `_get_ladder_and_delays` (read by every decision), as tuples; any change of a
+        level's delay, activity or company clears it."""
         levels = (
             self.sudo()  # the ladder is configuration every user may apply
             .with_context(active_test=False)
-            .search_read([("company_id", "=", company.id)], ["delay", "active"], order="delay, id")
+            .search_read([("company_id", "=", company_id)], ["delay", "active"], order="delay, id")
         )
         ladder = followup_rules.sort_ladder(
             followup_rules.Level(level["delay"], level["id"]) for level in levels if level["active"]
         )
-        return ladder, {level["id"]: level["delay"] for level in levels}
+        return tuple(ladder), tuple((level["id"], level["delay"]) for level in levels)
 
     def _get_next_level(self):
         """Return the level that follows this one in its company, or an empty record."""

@@ -614,13 +614,24 @@ class ResPartner(models.Model):
     def _get_followup_letter_recipients(self):
         return self._get_followup_contacts(self.env["snailmail.letter"]._is_valid_address)
 
-    def _get_followup_open_lines(self):
-        """Return the open lines a reminder may be about: not excluded, not paid."""
-        return self._get_followup_lines().filtered(lambda line: line.amount_residual > 0)
+    def _get_followup_open_lines(self, batch=None):
+        """Return the open lines a reminder may be about: not excluded, not paid.
 
-    def _get_followup_due_lines(self, ladder, today):
-        """Return the open lines the rules say need a reminder today."""
-        return self._get_followup_open_lines().filtered(
+        :param dict batch: see `_followup_prepare_batch`: its lines of the customer, when
+            it read them (after the customer was locked), rather than a search
+        """
+        line_ids = (batch or {}).get("lines", {}).get(self.commercial_partner_id.id)
+        if line_ids is None:
+            lines = self._get_followup_lines()
+        else:
+            lines = self.env["account.move.line"].browse(line_ids)
+        return lines.filtered(lambda line: line.amount_residual > 0)
+
+    def _get_followup_due_lines(self, ladder, today, open_lines=None):
+        """Return the open lines (``open_lines`` or the customer's) the rules say need a reminder today."""
+        if open_lines is None:
+            open_lines = self._get_followup_open_lines()
+        return open_lines.filtered(
             lambda line: followup_rules.line_is_due(
                 ladder,
                 line.followup_level_id.delay if line.followup_level_id else None,
@@ -735,7 +746,8 @@ class ResPartner(models.Model):
 
         Keys: ``email``, ``mail_template`` (mail.template), ``email_recipients``
         (res.partner, ``None``: the follow-up contacts), ``subject``/``body``/``email_from``
-        (``None``: rendered from the template), ``sms``, ``sms_template``, ``sms_body``,
+        (``None``: rendered from the template), ``post_values`` (more values of
+        the message, prepared by the batch), ``sms``, ``sms_template``, ``sms_body``,
         ``snailmail``, ``print``, ``join_invoices``, ``attachments`` (ir.attachment,
         ``None``: the PDFs of the open invoices), ``activity``, ``manual`` (send even
         when the customer is not in need of action), ``force_send`` (send emails now
@@ -749,6 +761,7 @@ class ResPartner(models.Model):
             "subject": None,
             "body": None,
             "email_from": None,
+            "post_values": {},
             "sms": level.send_sms,
             "sms_template": level.sms_template_id,
             "sms_body": None,
@@ -806,7 +819,7 @@ class ResPartner(models.Model):
             result["reason"] = _("%(partner)s needs no reminder today.", partner=self.display_name)
             return result
         level = options.pop("level", None) or Level.browse(decision.level_id if decision else False)
-        open_lines = self._get_followup_open_lines()
+        open_lines = self._get_followup_open_lines(batch)
         if not level or not open_lines:
             result["reason"] = _("%(partner)s has no open invoice to remind of.", partner=self.display_name)
             return result
@@ -839,7 +852,8 @@ class ResPartner(models.Model):
         if options["print"]:
             result["channels"].append("print")
         # Sent by hand before the rules ask for it: the overdue lines are the ones reminded of.
-        lines = self._get_followup_due_lines(Level._get_ladder(self.env.company), today) or open_lines.filtered(
+        ladder = Level._get_ladder(self.env.company)
+        lines = self._get_followup_due_lines(ladder, today, open_lines) or open_lines.filtered(
             lambda line: (line.date_maturity or line.date) <= today
         )
         if options["activity"]:
@@ -883,7 +897,7 @@ class ResPartner(models.Model):
             attachments = options["attachments"]
             if attachments is None:
                 attachments = self._get_followup_invoice_attachments(self._get_followup_invoices())
-        post_values = {}
+        post_values = dict(options["post_values"])
         if template:
             email_from = options["email_from"]
             if email_from is None:
@@ -1119,10 +1133,11 @@ class ResPartner(models.Model):
         or succeeds alone.
 
         :return: ``{"emails": {(partner_id, template_id): {"subject", "body",
-            "email_from"}}}``, see `_execute_followup`
+            "email_from", "post_values"}}, "lines": {customer id: line ids}}``, see
+            `_execute_followup`
         """
         options = options or {}
-        batch = {"emails": {}}
+        batch = {"emails": {}, "lines": {}}
         if not self:
             return batch
         # read the lines afresh, as they are now that the customers are locked
@@ -1139,8 +1154,10 @@ class ResPartner(models.Model):
             for partner in partners
         }
         lines = partners._get_followup_lines()
-        lines.fetch(["amount_residual", "date", "date_maturity", "followup_level_id", "followup_date",
-                     "currency_id", "amount_residual_currency", "move_id"])
+        lines.fetch(["partner_id", "amount_residual", "date", "date_maturity", "followup_level_id",
+                     "followup_date", "currency_id", "amount_residual_currency", "move_id"])
+        for line in lines:
+            batch["lines"].setdefault(line.partner_id.id, []).append(line.id)
         invoices = lines.filtered(lambda line: line.amount_residual > 0).move_id
         invoices.fetch(["name", "move_type", "invoice_date", "invoice_origin", "payment_reference", "ref",
                         "access_token", "invoice_pdf_report_id"])
@@ -1154,6 +1171,11 @@ class ResPartner(models.Model):
                 template = options.get("mail_template") or level.mail_template_id
                 if template and options.get("email", level.send_email):
                     by_template[template].append(partner.id)
+            emailed = self.browse([partner_id for ids in by_template.values() for partner_id in ids])
+            # what message_post would otherwise look up customer by customer
+            alias_domains = emailed.sudo()._mail_get_alias_domains(default_company=self.env.company)
+            companies = emailed._mail_get_companies(default=self.env.company)
+            author = self.env.user.partner_id
             for template, partner_ids in by_template.items():
                 try:
                     with self.env.cr.savepoint():
@@ -1165,11 +1187,22 @@ class ResPartner(models.Model):
                 except Exception:  # noqa: BLE001 each customer's own reminder reports it
                     _logger.info("Follow-up template %s: rendered customer by customer", template.id, exc_info=True)
                     continue
+                by_sender = defaultdict(list)
+                for partner_id in partner_ids:
+                    by_sender[emails_from[partner_id] or author.email_formatted].append(partner_id)
+                reply_tos = {}
+                for sender, sender_ids in by_sender.items():
+                    reply_tos.update(self.browse(sender_ids)._notify_get_reply_to(default=sender))
                 for partner_id in partner_ids:
                     batch["emails"][(partner_id, template.id)] = {
                         "subject": subjects[partner_id],
                         "body": bodies[partner_id],
                         "email_from": emails_from[partner_id],
+                        "post_values": {
+                            "reply_to": reply_tos[partner_id],
+                            "record_alias_domain_id": alias_domains[partner_id].id,
+                            "record_company_id": companies[partner_id].id,
+                        },
                     }
         attach = partners.filtered(
             lambda partner: options.get("join_invoices", levels[partner.id].join_invoices)

@@ -443,8 +443,6 @@ def _run_cron(Partner, level_1, ready, cls, original):
         mails_before = cr.fetchone()[0]
         env.invalidate_all()
         rss_before = reset_peak_rss()
-        queries_before = cr.sql_log_count
-        t0 = time.perf_counter()
         report_cls = type(env["ir.actions.report"])
         run_wkhtmltopdf = report_cls._run_wkhtmltopdf
         wkhtmltopdf_calls = []
@@ -460,13 +458,18 @@ def _run_cron(Partner, level_1, ready, cls, original):
             patch.object(cls, "_get_followup_cron_partner_ids", restricted),
             patch.object(report_cls, "_run_wkhtmltopdf", counted),
         ):
+            secs = 0.0
+            queries = 0
             for __ in range(5):  # the cron triggers itself again when work is left
+                queries_before = cr.sql_log_count
+                t0 = time.perf_counter()
                 Partner.env["res.partner"]._cron_execute_followups(max_batches=1000)
+                secs += time.perf_counter() - t0
+                queries += cr.sql_log_count - queries_before
+                # the bench's own check, left out of the measure
                 if not [pid for pid in original(Partner) if pid in allowed]:
                     break
-        secs = time.perf_counter() - t0
         stop_profiler(profiler, label)
-        queries = cr.sql_log_count - queries_before
         rss_growth = (peak_rss() - rss_before) / 1024
         cr.execute(
             "SELECT count(*) FROM account_move_line WHERE partner_id = ANY(%s) AND followup_date = %s", [chosen, today]

@@ -236,7 +236,7 @@ class TestFollowupScaleQueries(FollowupTestCommon):
         small_after = self.count_queries(lambda: self.others[4]._followup_process(options))
         self.assertEqual(self.others[2:5].mapped("followup_status"), ["with_overdue_invoices"] * 3)
         self.assertEqual((small, big, small_after), (small, small, small))
-        self.assertLessEqual(small, QUERIES_PER_REMINDER)
+        self.assertEqual(small, QUERIES_PER_REMINDER)
 
 
 @tagged("post_install", "-at_install")
@@ -272,4 +272,4 @@ class TestFollowupScaleConcurrency(FollowupTestCommon):
 
 
 # One email reminder: decide, lock, render, post, log on the invoices, step the lines up.
-QUERIES_PER_REMINDER = 52
+QUERIES_PER_REMINDER = 46

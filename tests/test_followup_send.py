@@ -84,6 +84,25 @@ class TestFollowupSend(FollowupSendCommon):
         )
         self.assertIn("Next reminder on", self.customer.message_ids[0].body)
 
+    def test_batch_message_as_message_post_makes_it(self):
+        """A reminder of a batch gets the reply-to, company and alias domain that message_post
+        would look up for it, customer by customer."""
+        self.create_invoice(amount=100.0, due_days_ago=20)
+        with self.mock_mail_gateway():
+            results = self.customer._followup_process({"print": False})
+        self.assertEqual(results["sent"], self.customer)
+        reminder = self.customer.message_ids.filtered(lambda message: message.message_type == "comment")
+        self.assertEqual(len(reminder), 1)
+        plain = self.customer.message_post(
+            body="Plain", author_id=reminder.author_id.id, email_from=reminder.email_from, message_type="comment"
+        )
+        self.assertEqual(
+            (reminder.reply_to, reminder.record_company_id, reminder.record_alias_domain_id),
+            (plain.reply_to, plain.record_company_id, plain.record_alias_domain_id),
+        )
+        self.assertEqual(reminder.record_company_id, self.company)
+        self.assertTrue(reminder.reply_to)
+
     def test_email_sms_to_followup_contact_with_invoices(self):
         """Second reminder: email and SMS to the follow-up contact, one PDF per invoice attached."""
         contact = self.env["res.partner"].create({

@@ -201,12 +201,12 @@ class TestFollowupStatus(FollowupTestCommon):
         followup_fields = ["followup_status", "followup_level_id", "total_due", "total_overdue"]
         partners.mapped("followup_status")  # warm the caches of users, fields and access rights
         partners.invalidate_recordset(followup_fields)
-        # One query for the ladder, one for the aggregation of all customers.
-        with self.assertQueryCount(2):
+        # One query for the aggregation of all customers (the ladder is cached).
+        with self.assertQueryCount(1):
             statuses = partners.mapped("followup_status")
         self.assertEqual(statuses, [NO_ACTION] + [IN_NEED] * 5)
         partners[1].invalidate_recordset(followup_fields)
-        with self.assertQueryCount(2):
+        with self.assertQueryCount(1):
             self.assertEqual(partners[1].followup_status, IN_NEED)
 
 
@@ -234,6 +234,17 @@ class TestFollowupLevel(FollowupTestCommon):
         new_company = self.env["res.company"].create({"name": "Newcomer Ltd"})
         levels = self.env["account.followup.level"].search([("company_id", "=", new_company.id)])
         self.assertEqual(levels.mapped("delay"), [15, 30, 60])
+
+    def test_ladder_changes_apply_at_once(self):
+        """A level's new delay, a new level or an archived one changes the decisions at once."""
+        self.create_invoice(amount=100.0, due_days_ago=20)
+        self.assertFollowup(self.customer, IN_NEED, self.level_1, 100.0, 100.0)
+        self.level_1.delay = 25
+        self.assertFollowup(self.customer, OVERDUE, self.level_1, 100.0, 100.0)
+        early = self.env["account.followup.level"].create({"name": "Early", "delay": 10, "company_id": self.company.id})
+        self.assertFollowup(self.customer, IN_NEED, early, 100.0, 100.0)
+        early.active = False
+        self.assertFollowup(self.customer, OVERDUE, self.level_1, 100.0, 100.0)
 
     def test_duplicate_delay(self):
         """Two levels of one company cannot share their number of days."""
