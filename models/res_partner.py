@@ -620,7 +620,10 @@ class ResPartner(models.Model):
         :param dict batch: see `_followup_prepare_batch`: its lines of the customer, when
             it read them (after the customer was locked), rather than a search
         """
-        line_ids = (batch or {}).get("lines", {}).get(self.commercial_partner_id.id)
+        line_ids = None
+        if batch is not None:
+            self.ensure_one()
+            line_ids = batch["lines"].get(self.commercial_partner_id.id)
         if line_ids is None:
             lines = self._get_followup_lines()
         else:

@@ -13,6 +13,16 @@ from odoo.addons.sms.tests.common import SMSCase
 from .common import FollowupTestCommon
 
 
+def blank_pdf_pages(bodies, **kwargs):
+    """Stand in for wkhtmltopdf (a program outside Odoo): one blank page per document."""
+    writer = PdfFileWriter()
+    for __ in bodies:
+        writer.addBlankPage(595, 842)
+    stream = io.BytesIO()
+    writer.write(stream)
+    return stream.getvalue()
+
+
 class FollowupSendCommon(FollowupTestCommon, MailCase, SMSCase):
     """Customers at each level of the default ladder, and the gateways mocked."""
 
@@ -149,22 +159,42 @@ class TestFollowupSend(FollowupSendCommon):
         invoices = self.create_invoice(amount=100.0, due_days_ago=35)
         invoices += self.create_invoice(amount=50.0, due_days_ago=31)
 
-        def fake_wkhtmltopdf(bodies, **kwargs):
-            writer = PdfFileWriter()
-            for __ in bodies:
-                writer.addBlankPage(595, 842)
-            stream = io.BytesIO()
-            writer.write(stream)
-            return stream.getvalue()
-
         Report = type(self.env["ir.actions.report"])
-        with patch.object(Report, "_run_wkhtmltopdf", side_effect=fake_wkhtmltopdf) as run:
+        with patch.object(Report, "_run_wkhtmltopdf", side_effect=blank_pdf_pages) as run:
             attachments = self.customer.with_context(force_report_rendering=True)._get_followup_invoice_attachments(
                 invoices
             )
         self.assertEqual(run.call_count, 1)
         self.assertEqual(len(attachments), 2)
         self.assertEqual(invoices.invoice_pdf_report_id, attachments)
+
+    def test_batch_renders_the_invoice_pdfs_of_all_its_customers_at_once(self):
+        """A batch of customers whose level attaches the invoices: the invoices never printed
+        are rendered by one wkhtmltopdf call for the whole batch; each email has its own."""
+        self.level_1.join_invoices = True
+        other = self.customer.copy({"name": "Other Customer", "email": "other.customer@example.com"})
+        invoices = {
+            self.customer: self.create_invoice(amount=100.0, due_days_ago=20),
+            other: self.create_invoice(partner=other, amount=50.0, due_days_ago=20)
+            + self.create_invoice(partner=other, amount=60.0, due_days_ago=21),
+        }
+        Report = type(self.env["ir.actions.report"])
+        with (
+            patch.object(Report, "_run_wkhtmltopdf", side_effect=blank_pdf_pages) as run,
+            self.mock_mail_gateway(),
+        ):
+            results = (self.customer + other).with_context(force_report_rendering=True)._followup_process(
+                {"print": False}
+            )
+        self.assertEqual(results["sent"], self.customer + other)
+        self.assertEqual([len(call.args[0]) for call in run.call_args_list], [3])
+        for partner, partner_invoices in invoices.items():
+            mail = self.customer_mails(partner)
+            self.assertEqual(len(mail), 1)
+            self.assertEqual(
+                sorted(mail.attachment_ids.mapped("name")),
+                sorted(partner_invoices.invoice_pdf_report_id.mapped("name")),
+            )
 
     def test_letter_by_post_and_activity(self):
         """Formal notice: a letter queued for snailmail and a call for the follow-up responsible."""
