@@ -197,6 +197,7 @@ class ResPartner(models.Model):
     # ORM
     # ------------------------------------------------------------
 
+    @api.model
     def web_search_read(self, domain, specification, offset=0, limit=None, order=None, count_limit=None):
         """Extends `web` to decide the follow-up statuses searched once per call.
 

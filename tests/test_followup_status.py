@@ -4,6 +4,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo import fields
+from odoo.api import call_kw
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
@@ -363,9 +364,13 @@ class TestFollowupReportsList(FollowupTestCommon):
             return status_sql(partners, statuses)
 
         with patch.object(type(Partner), "_followup_status_sql", spy):
-            result = Partner.web_search_read(
-                domain, {"display_name": {}, "followup_status": {}}, limit=3, count_limit=10001
-            )
+            # as the web client calls it
+            result = call_kw(Partner, "web_search_read", [], {
+                "domain": domain,
+                "specification": {"display_name": {}, "followup_status": {}},
+                "limit": 3,
+                "count_limit": 10001,
+            })
         self.assertEqual([record["id"] for record in result["records"]], expected.ids)
         self.assertEqual([record["followup_status"] for record in result["records"]], [IN_NEED, IN_NEED, OVERDUE])
         self.assertEqual(result["length"], 4)
