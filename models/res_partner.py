@@ -211,19 +211,18 @@ class ResPartner(models.Model):
         ):
             return super().web_search_read(domain, specification, offset, limit, order, count_limit)
         call = self.env.cr.cache[_STATUS_CALLS] = self.env.cr.cache.get(_STATUS_CALLS, 0) + 1
-        partners = self.with_context(followup_status_call=call)
+        tables = self.env.cr.cache.setdefault(_STATUS_TABLES, {})
+        succeeded = False
         try:
-            result = super(ResPartner, partners).web_search_read(
+            result = super(ResPartner, self.with_context(followup_status_call=call)).web_search_read(
                 domain, specification, offset, limit, order, count_limit
             )
-            tables = self.env.cr.cache.get(_STATUS_TABLES, {})
-            for key in [key for key in tables if key[0] == call]:
-                self.env.cr.execute(SQL("DROP TABLE %s", SQL.identifier(tables.pop(key))))
+            succeeded = True
         finally:
-            # after an error, the rollback of the transaction drops the tables
-            tables = self.env.cr.cache.get(_STATUS_TABLES, {})
             for key in [key for key in tables if key[0] == call]:
-                del tables[key]
+                table = tables.pop(key)
+                if succeeded:  # after an error, the rollback of the transaction drops it
+                    self.env.cr.execute(SQL("DROP TABLE %s", SQL.identifier(table)))
         return result
 
     def _field_to_sql(self, alias, fname, query=None):
