@@ -712,6 +712,22 @@ class ResPartner(models.Model):
             "res_id": self.id,
         })
 
+    def _get_followup_author(self):
+        """Return who the customer's reminders are from (res.partner): the user sending them.
+
+        The automatic reminders (the cron runs as OdooBot) are from the customer's follow-up
+        responsible, else its salesperson, else the company: customers see a person or the
+        company they know, and their replies reach someone who follows their account.
+        """
+        self.ensure_one()
+        user = self.env.user
+        if not user._is_superuser():
+            return user.partner_id
+        for candidate in (self.commercial_partner_id.followup_responsible_id, self.commercial_partner_id.user_id):
+            if candidate.active and not candidate.share and candidate.email:
+                return candidate.partner_id
+        return self.env.company.partner_id
+
     def _get_followup_activity_responsible(self, level, moves):
         """Return the user who gets the activities of a reminder.
 
@@ -909,8 +925,8 @@ class ResPartner(models.Model):
                 post_values["email_from"] = email_from
             post_values["mail_server_id"] = template.mail_server_id.id
         return self.with_context(mail_notify_force_send=options["force_send"]).message_post(
-            # the sender, as the mail composer has it (no search of a partner by email)
-            author_id=self.env.user.partner_id.id,
+            # the sender (no search of a partner by email, as the mail composer does)
+            author_id=self._get_followup_author().id,
             body=body,
             subject=subject,
             partner_ids=recipients.ids,
@@ -1178,7 +1194,6 @@ class ResPartner(models.Model):
             # what message_post would otherwise look up customer by customer
             alias_domains = emailed.sudo()._mail_get_alias_domains(default_company=self.env.company)
             companies = emailed._mail_get_companies(default=self.env.company)
-            author = self.env.user.partner_id
             for template, partner_ids in by_template.items():
                 try:
                     with self.env.cr.savepoint():
@@ -1191,8 +1206,9 @@ class ResPartner(models.Model):
                     _logger.info("Follow-up template %s: rendered customer by customer", template.id, exc_info=True)
                     continue
                 by_sender = defaultdict(list)
-                for partner_id in partner_ids:
-                    by_sender[emails_from[partner_id] or author.email_formatted].append(partner_id)
+                for partner in self.browse(partner_ids):
+                    sender = emails_from[partner.id] or partner._get_followup_author().email_formatted
+                    by_sender[sender].append(partner.id)
                 reply_tos = {}
                 for sender, sender_ids in by_sender.items():
                     reply_tos.update(self.browse(sender_ids)._notify_get_reply_to(default=sender))

@@ -57,6 +57,30 @@ class TestFollowupCron(FollowupSendCommon):
             [("res_model", "=", "res.partner"), ("res_id", "=", automatic.id), ("mimetype", "=", "application/pdf")]
         ), "the cron never prints")
 
+    def test_cron_reminders_from_the_responsible_or_the_company(self):
+        """Automatic reminders are never from OdooBot: they are from the customer's follow-up
+        responsible, else its salesperson, else the company, and signed so."""
+        followed, sold, plain = self.make_customers(3)
+        followed.followup_responsible_id = self.responsible
+        sold.user_id = self.salesperson
+        for partner in followed + sold + plain:
+            self.create_invoice(partner=partner, amount=100.0, due_days_ago=20)
+        self.run_cron()
+        company = self.company.name
+        senders = {
+            followed: (self.responsible.partner_id, f"Best regards, <br> Rita Responsible <br> {company} </p>"),
+            sold: (self.salesperson.partner_id, f"Best regards, <br> Sam Salesperson <br> {company} </p>"),
+            plain: (self.company.partner_id, f"Best regards, <br> {company} </p>"),
+        }
+        for partner, (author, signature) in senders.items():
+            mail = self.customer_mails(partner)
+            self.assertEqual(len(mail), 1)
+            self.assertEqual((mail.author_id, mail.email_from), (author, author.email_formatted))
+            self.assertEqual(mail.reply_to, author.email_formatted)
+            body = " ".join(str(mail.body_html).split())
+            self.assertIn(signature, body)
+            self.assertNotIn("OdooBot", body)
+
     def test_cron_twice_sends_once(self):
         """Running the cron twice the same day sends one reminder."""
         self.create_invoice(amount=100.0, due_days_ago=20)
@@ -117,4 +141,4 @@ class TestFollowupCron(FollowupSendCommon):
 
 # Beyond the fixed cost of a run: two customers, each with an email, the chatter notes of its
 # invoices and its next reminder date.
-QUERIES_PER_BATCH_OF_2 = 59
+QUERIES_PER_BATCH_OF_2 = 69

@@ -83,6 +83,8 @@ class TestFollowupSend(FollowupSendCommon):
         mail = self.customer_mails(self.customer)
         self.assertEqual(len(mail), 1)
         self.assertEqual(mail.recipient_ids, self.customer)
+        # sent by hand: from the accountant who sends it
+        self.assertEqual((mail.author_id, mail.email_from), (self.env.user.partner_id, self.env.user.email_formatted))
         self.assertEqual(mail.subject, f"{self.company.name} - Payment reminder for Deco Customer")
         self.assertEqual(mail.state, "outgoing")
         self.assertFalse(mail.attachment_ids)
