@@ -945,7 +945,9 @@ class ResPartner(models.Model):
         body = options["sms_body"]
         if not body:
             body = options["sms_template"]._render_field("body", self.ids, compute_lang=True)[self.id]
-        return self._message_sms(body, partner_ids=recipients.ids, put_in_queue=True)
+        return self._message_sms(
+            body, partner_ids=recipients.ids, put_in_queue=True, author_id=self._get_followup_author().id
+        )
 
     def _prepare_followup_letter_values(self, recipient, attachment):
         return {

@@ -58,8 +58,9 @@ class TestFollowupCron(FollowupSendCommon):
         ), "the cron never prints")
 
     def test_cron_reminders_from_the_responsible_or_the_company(self):
-        """Automatic reminders are never from OdooBot: they are from the customer's follow-up
-        responsible, else its salesperson, else the company, and signed so."""
+        """Automatic reminders (email and SMS) are never from OdooBot: they are from the customer's
+        follow-up responsible, else its salesperson, else the company, and signed so."""
+        self.level_1.write({"send_sms": True, "sms_template_id": self.level_2.sms_template_id.id})
         followed, sold, plain = self.make_customers(3)
         followed.followup_responsible_id = self.responsible
         sold.user_id = self.salesperson
@@ -80,6 +81,8 @@ class TestFollowupCron(FollowupSendCommon):
             body = " ".join(str(mail.body_html).split())
             self.assertIn(signature, body)
             self.assertNotIn("OdooBot", body)
+            sms = partner.message_ids.filtered(lambda message: message.message_type == "sms")
+            self.assertEqual(sms.author_id, author)
 
     def test_cron_twice_sends_once(self):
         """Running the cron twice the same day sends one reminder."""
