@@ -732,7 +732,8 @@ class ResPartner(models.Model):
         """Return the user who gets the activities of a reminder.
 
         The one the level asks for, then the follow-up responsible, the customer's
-        salesperson, the salesperson of the invoices and the user sending the reminder.
+        salesperson, the salesperson of the invoices and the user sending the reminder
+        (see `_get_followup_fallback_user`).
         """
         self.ensure_one()
         by_type = {
@@ -749,7 +750,21 @@ class ResPartner(models.Model):
         for user in candidates:
             if user and user.active and not user.share:
                 return user
-        return self.env.user
+        return self._get_followup_fallback_user()
+
+    @api.model
+    def _get_followup_fallback_user(self):
+        """Return who gets a follow-up task nobody else is named for: the user at work, or for
+        the automatic reminders (OdooBot, whom nobody reads) an accounting manager of the
+        company."""
+        user = self.env.user
+        if not user._is_superuser():
+            return user
+        company = self.env.company
+        managers = self.env.ref("account.group_account_manager").users.filtered(
+            lambda manager: manager.active and not manager.share and company in manager.company_ids
+        )
+        return managers.sorted("id")[:1] or user
 
     def _get_followup_channel_labels(self):
         return {

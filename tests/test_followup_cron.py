@@ -107,13 +107,22 @@ class TestFollowupCron(FollowupSendCommon):
         self.assertEqual(len(Trigger.search([("cron_id", "=", self.cron.id)]) - triggers), 2)
 
     def test_cron_without_contact_details_retries_tomorrow(self):
-        """A customer nothing can be sent to is not marked as reminded and is retried tomorrow."""
+        """A customer nothing can be sent to is not marked as reminded and is retried tomorrow;
+        the task to complete its details goes to its responsible, else to an accounting
+        manager (never to OdooBot, the cron's user)."""
         self.customer.email = False
         invoice = self.create_invoice(amount=100.0, due_days_ago=20)
+        unassigned = self.make_customers(1, email=False)
+        self.create_invoice(partner=unassigned, amount=100.0, due_days_ago=20)
         self.run_cron()
         self.assertFalse(self.receivable_lines(invoice).followup_level_id)
         self.assertEqual(self.customer.followup_next_action_date, self.today + timedelta(days=1))
-        self.assertEqual(self.customer.activity_ids.summary, "Complete the follow-up contact details")
+        self.assertEqual(
+            (self.customer.activity_ids.summary, self.customer.activity_ids.user_id),
+            ("Complete the follow-up contact details", self.responsible),
+        )
+        self.assertTrue(self.env.user.has_group("account.group_account_manager"))
+        self.assertEqual(unassigned.activity_ids.user_id, self.env.user)
 
     def test_cron_paid_customer_not_reminded(self):
         """A customer who paid is not reminded by the cron."""
