@@ -147,19 +147,22 @@ class AccountFollowupLevel(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        """Extends `base` to clear the cached ladders (see `_get_ladder_data`)."""
         levels = super().create(vals_list)
-        self.env.registry.clear_cache()  # the ladders of `_get_ladder_data`
+        self.env.registry.clear_cache()
         return levels
 
     def write(self, vals):
+        """Extends `base` to clear the cached ladders when a level moves on it."""
         result = super().write(vals)
         if vals.keys() & LADDER_FIELDS:
-            self.env.registry.clear_cache()  # the ladders of `_get_ladder_data`
+            self.env.registry.clear_cache()
         return result
 
     def unlink(self):
+        """Extends `base` to clear the cached ladders."""
         result = super().unlink()
-        self.env.registry.clear_cache()  # the ladders of `_get_ladder_data`
+        self.env.registry.clear_cache()
         return result
 
     @api.ondelete(at_uninstall=False)

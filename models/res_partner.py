@@ -1208,7 +1208,8 @@ class ResPartner(models.Model):
                 if template and options.get("email", level.send_email):
                     by_template[template].append(partner.id)
             emailed = self.browse([partner_id for ids in by_template.values() for partner_id in ids])
-            # what message_post would otherwise look up customer by customer
+            # what message_post would otherwise look up customer by customer (sudo as it does:
+            # the alias domain of a company the user may not read)
             alias_domains = emailed.sudo()._mail_get_alias_domains(default_company=self.env.company)
             companies = emailed._mail_get_companies(default=self.env.company)
             for template, partner_ids in by_template.items():
