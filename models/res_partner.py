@@ -939,9 +939,10 @@ class ResPartner(models.Model):
             if email_from:
                 post_values["email_from"] = email_from
             post_values["mail_server_id"] = template.mail_server_id.id
-        return self.with_context(mail_notify_force_send=options["force_send"]).message_post(
+        author = self._get_followup_author()
+        return self._followup_poster(author).with_context(mail_notify_force_send=options["force_send"]).message_post(
             # the sender (no search of a partner by email, as the mail composer does)
-            author_id=self._get_followup_author().id,
+            author_id=author.id,
             body=body,
             subject=subject,
             partner_ids=recipients.ids,
@@ -960,9 +961,20 @@ class ResPartner(models.Model):
         body = options["sms_body"]
         if not body:
             body = options["sms_template"]._render_field("body", self.ids, compute_lang=True)[self.id]
-        return self._message_sms(
-            body, partner_ids=recipients.ids, put_in_queue=True, author_id=self._get_followup_author().id
+        author = self._get_followup_author()
+        return self._followup_poster(author)._message_sms(
+            body, partner_ids=recipients.ids, put_in_queue=True, author_id=author.id
         )
+
+    def _followup_poster(self, author):
+        """Return the customer to post a reminder of ``author`` on.
+
+        The author of a message follows the customer from then on, to get the replies;
+        not the company itself, which would get a copy of every message of every customer.
+        """
+        if author == self.env.company.partner_id:
+            return self.with_context(mail_create_nosubscribe=True)
+        return self
 
     def _prepare_followup_letter_values(self, recipient, attachment):
         return {

@@ -83,6 +83,9 @@ class TestFollowupCron(FollowupSendCommon):
             self.assertNotIn("OdooBot", body)
             sms = partner.message_ids.filtered(lambda message: message.message_type == "sms")
             self.assertEqual(sms.author_id, author)
+        # the person who sent it follows the customer (replies reach them); the company does not
+        self.assertIn(self.responsible.partner_id, followed.message_partner_ids)
+        self.assertNotIn(self.company.partner_id, plain.message_partner_ids)
 
     def test_cron_twice_sends_once(self):
         """Running the cron twice the same day sends one reminder."""
@@ -153,4 +156,4 @@ class TestFollowupCron(FollowupSendCommon):
 
 # Beyond the fixed cost of a run: two customers, each with an email, the chatter notes of its
 # invoices and its next reminder date.
-QUERIES_PER_BATCH_OF_2 = 69
+QUERIES_PER_BATCH_OF_2 = 61
