@@ -1067,13 +1067,21 @@ class ResPartner(models.Model):
         next_date = followup_rules.next_reminder_date(ladder, level.id, today)
         labels = self._get_followup_channel_labels()
         channel_names = ", ".join(labels[channel] for channel in channels) or _("no channel")
-        move_note = _(
-            'Payment reminder "%(level)s" sent by %(channels)s on %(date)s by %(user)s.',
-            level=level.name,
-            channels=channel_names,
-            date=tools.format_date(self.env, today),
-            user=self.env.user.name,
-        )
+        if self.env.user._is_superuser():  # the cron
+            move_note = _(
+                'Payment reminder "%(level)s" sent automatically by %(channels)s on %(date)s.',
+                level=level.name,
+                channels=channel_names,
+                date=tools.format_date(self.env, today),
+            )
+        else:
+            move_note = _(
+                'Payment reminder "%(level)s" sent by %(channels)s on %(date)s by %(user)s.',
+                level=level.name,
+                channels=channel_names,
+                date=tools.format_date(self.env, today),
+                user=self.env.user.name,
+            )
         return {
             "partner_id": self.id,
             "next_date": next_date,

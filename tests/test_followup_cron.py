@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import SUPERUSER_ID
 from odoo.tests import tagged
+from odoo.tools import format_date
 
 from .test_followup_send import FollowupSendCommon
 
@@ -88,11 +89,16 @@ class TestFollowupCron(FollowupSendCommon):
         self.assertNotIn(self.company.partner_id, plain.message_partner_ids)
 
     def test_cron_twice_sends_once(self):
-        """Running the cron twice the same day sends one reminder."""
-        self.create_invoice(amount=100.0, due_days_ago=20)
+        """Running the cron twice the same day sends one reminder, noted once on the invoice."""
+        invoice = self.create_invoice(amount=100.0, due_days_ago=20)
         self.run_cron()
         self.run_cron()
         self.assertEqual(len(self.customer_mails(self.customer)), 1)
+        self.assertEqual(
+            invoice.message_ids.filtered(lambda message: "Payment reminder" in message.body).mapped("body"),
+            [f'<p>Payment reminder "First reminder" sent automatically by email on '
+             f'{format_date(self.env, self.today)}.</p>'],
+        )
         self.assertEqual(self.customer.followup_next_action_date, self.today + timedelta(days=15))
 
     def test_cron_batches(self):
