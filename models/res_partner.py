@@ -939,8 +939,8 @@ class ResPartner(models.Model):
             if email_from:
                 post_values["email_from"] = email_from
             post_values["mail_server_id"] = template.mail_server_id.id
-        author = self._get_followup_author()
-        return self._followup_poster(author).with_context(mail_notify_force_send=options["force_send"]).message_post(
+        poster, author = self._followup_poster()
+        return poster.with_context(mail_notify_force_send=options["force_send"]).message_post(
             # the sender (no search of a partner by email, as the mail composer does)
             author_id=author.id,
             body=body,
@@ -961,20 +961,19 @@ class ResPartner(models.Model):
         body = options["sms_body"]
         if not body:
             body = options["sms_template"]._render_field("body", self.ids, compute_lang=True)[self.id]
-        author = self._get_followup_author()
-        return self._followup_poster(author)._message_sms(
-            body, partner_ids=recipients.ids, put_in_queue=True, author_id=author.id
-        )
+        poster, author = self._followup_poster()
+        return poster._message_sms(body, partner_ids=recipients.ids, put_in_queue=True, author_id=author.id)
 
-    def _followup_poster(self, author):
-        """Return the customer to post a reminder of ``author`` on.
+    def _followup_poster(self):
+        """Return the customer to post a reminder on, and its author (`_get_followup_author`).
 
         The author of a message follows the customer from then on, to get the replies;
         not the company itself, which would get a copy of every message of every customer.
         """
+        author = self._get_followup_author()
         if author == self.env.company.partner_id:
-            return self.with_context(mail_create_nosubscribe=True)
-        return self
+            return self.with_context(mail_create_nosubscribe=True), author
+        return self, author
 
     def _prepare_followup_letter_values(self, recipient, attachment):
         return {
@@ -1067,20 +1066,14 @@ class ResPartner(models.Model):
         next_date = followup_rules.next_reminder_date(ladder, level.id, today)
         labels = self._get_followup_channel_labels()
         channel_names = ", ".join(labels[channel] for channel in channels) or _("no channel")
+        note_values = {"level": level.name, "channels": channel_names, "date": tools.format_date(self.env, today)}
         if self.env.user._is_superuser():  # the cron
-            move_note = _(
-                'Payment reminder "%(level)s" sent automatically by %(channels)s on %(date)s.',
-                level=level.name,
-                channels=channel_names,
-                date=tools.format_date(self.env, today),
-            )
+            move_note = _('Payment reminder "%(level)s" sent automatically by %(channels)s on %(date)s.', **note_values)
         else:
             move_note = _(
                 'Payment reminder "%(level)s" sent by %(channels)s on %(date)s by %(user)s.',
-                level=level.name,
-                channels=channel_names,
-                date=tools.format_date(self.env, today),
                 user=self.env.user.name,
+                **note_values,
             )
         return {
             "partner_id": self.id,
