@@ -6,18 +6,24 @@ from pathlib import Path
 
 import pytest
 
-RULES_PATH = Path(__file__).resolve().parent.parent / "models" / "followup_rules.py"
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+RULES_PATH = MODELS_DIR / "followup_rules.py"
 
 
-def _load_rules():
-    spec = importlib.util.spec_from_file_location("followup_rules", RULES_PATH)
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, MODELS_DIR / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules["followup_rules"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
+def _load_rules():
+    return _load("followup_rules")
+
+
 rules_module = _load_rules()
+interest_module = _load("followup_interest")
 
 
 @pytest.fixture
