@@ -5,3 +5,4 @@ from . import test_followup_send
 from . import test_followup_cron
 from . import test_followup_scale
 from . import test_followup_i18n
+from . import test_followup_charges
