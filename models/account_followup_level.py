@@ -199,7 +199,7 @@ class AccountFollowupLevel(models.Model):
     @tools.ormcache("company_id")
     def _get_ladder_data(self, company_id):
         """Cached `_get_ladder_and_delays` (read by every decision), as tuples; any change of a
-        level's delay, activity or company clears it."""
+        level's delay, active state or company clears it (see `LADDER_FIELDS`)."""
         levels = (
             self.sudo()  # the ladder is configuration every user may apply
             .with_context(active_test=False)
@@ -209,12 +209,3 @@ class AccountFollowupLevel(models.Model):
             followup_rules.Level(level["delay"], level["id"]) for level in levels if level["active"]
         )
         return tuple(ladder), tuple((level["id"], level["delay"]) for level in levels)
-
-    def _get_next_level(self):
-        """Return the level that follows this one in its company, or an empty record."""
-        self.ensure_one()
-        ladder = self._get_ladder(self.company_id)
-        following = followup_rules.next_level(ladder, self.delay)
-        if not following or following.id == self.id or following.delay <= self.delay:
-            return self.browse()
-        return self.browse(following.id)

@@ -180,8 +180,8 @@ class ResCompany(models.Model):
         invoice(customer("Brightwater Cafe"), 850.0, 3)
         invoice(customer("Cobalt Logistics"), 2300.0, -10)
         invoice(customer("Delta Print Shop", followup_reminder_type="manual"), 640.0, -20)
-        azure = customer("Evergreen Builders")
-        partly_paid = invoice(azure, 3000.0, -40, level=ladder[:1])
+        evergreen = customer("Evergreen Builders")
+        partly_paid = invoice(evergreen, 3000.0, -40, level=ladder[:1])
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=partly_paid.ids
         ).create({
@@ -189,10 +189,10 @@ class ResCompany(models.Model):
             "payment_date": today - timedelta(days=5),
             "payment_difference_handling": "open",
         })._create_payments()
-        wood = customer("Foxtrot Studios", email=False)
-        invoice(wood, 1500.0, -70, level=ladder[1:2])
-        invoice(wood, 250.0, -30, move_type="out_refund")
-        jackson = customer("Granite & Co")
-        disputed = invoice(jackson, 4200.0, -50)
+        foxtrot = customer("Foxtrot Studios", email=False)
+        invoice(foxtrot, 1500.0, -70, level=ladder[1:2])
+        invoice(foxtrot, 250.0, -30, move_type="out_refund")
+        granite = customer("Granite & Co")
+        disputed = invoice(granite, 4200.0, -50)
         disputed.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable").blocked = True
-        invoice(jackson, 380.0, -5)
+        invoice(granite, 380.0, -5)

@@ -472,9 +472,6 @@ def _run_cron(Partner, level_1, ready, cls, original):
         stop_profiler(profiler, label)
         rss_growth = (peak_rss() - rss_before) / 1024
         cr.execute(
-            "SELECT count(*) FROM account_move_line WHERE partner_id = ANY(%s) AND followup_date = %s", [chosen, today]
-        )
-        cr.execute(
             "SELECT count(DISTINCT res_id) FROM mail_mail m JOIN mail_message msg ON msg.id = m.mail_message_id "
             "WHERE msg.model = 'res.partner' AND msg.res_id = ANY(%s) AND m.id > %s",
             [chosen, mails_before],
