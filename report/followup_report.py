@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from markupsafe import Markup
 
 from odoo import _, api, fields, models, tools
@@ -44,7 +46,7 @@ class ReportFollowup(models.AbstractModel):
         customer = partner.commercial_partner_id
         lang = customer.lang or self.env.lang or "en_US"
         level = level or customer.followup_level_id
-        groups = customer._get_followup_items_by_currency()
+        groups = self._get_followup_items_by_currency(customer)
         today = fields.Date.context_today(self)
         responsible = customer.followup_responsible_id or self.env.user
         return {
@@ -57,7 +59,7 @@ class ReportFollowup(models.AbstractModel):
             "groups": groups,
             "has_overdue": any(group["total_overdue"] > 0 for group in groups),
             "letter_text": self._render_followup_letter_text(customer, level, groups, lang, today),
-            "items_table": customer._followup_items_table_html(groups),
+            "items_table": self._get_followup_items_table_html(customer, groups),
             "bank_accounts": self.env.company.partner_id.bank_ids,
             "references": self._get_followup_payment_references(groups),
             "pay_online": self._followup_can_pay_online(),
@@ -65,6 +67,93 @@ class ReportFollowup(models.AbstractModel):
             "signature": self._get_followup_signature(responsible),
             "company": self.env.company,
         }
+
+    @api.model
+    def _get_followup_items_by_currency(self, partner):
+        """Return the customer's open items for letters and emails, grouped by currency.
+
+        The customer's open lines (`res.partner._get_followup_open_lines`): credit notes
+        and unmatched payments are items with a negative amount that reduce the totals.
+        The fields of all the lines are read at once: thousands of lines cost a few
+        queries, not some per line.
+
+        :return: a list of ``{"currency": res.currency, "lines": account.move.line,
+            "rows": [dict], "total_due": float, "total_overdue": float}``, one per
+            currency, sorted by currency name; rows are sorted by due date
+        """
+        today = fields.Date.context_today(self)
+        lines = partner.commercial_partner_id._get_followup_open_lines()
+        lines.fetch(["date", "date_maturity", "currency_id", "amount_residual_currency", "move_id"])
+        lines.move_id.fetch(["name", "invoice_date", "invoice_origin", "payment_reference", "ref"])
+        by_currency = defaultdict(list)
+        for line in lines.sorted(lambda line: (line.date_maturity or line.date, line.id)):
+            by_currency[line.currency_id].append(line)
+        groups = []
+        for currency in sorted(by_currency, key=lambda currency: currency.name):
+            rows = [self._prepare_followup_item_row(line, today) for line in by_currency[currency]]
+            groups.append({
+                "currency": currency,
+                "lines": lines.browse([row["line"].id for row in rows]),
+                "rows": rows,
+                "total_due": currency.round(sum(row["amount"] for row in rows)),
+                "total_overdue": currency.round(
+                    sum(row["amount"] for row in rows if row["due_date"] < today)
+                ),
+            })
+        return groups
+
+    @api.model
+    def _prepare_followup_item_row(self, line, today):
+        """Return the values of one open item of the letter and emails (a column of the table)."""
+        move = line.move_id
+        due_date = line.date_maturity or line.date
+        amount = line.amount_residual_currency
+        return {
+            "line": line,
+            "move": move,
+            "name": move.name,
+            "date": move.invoice_date or line.date,
+            "due_date": due_date,
+            "origin": move.invoice_origin or "",
+            "reference": move.payment_reference or move.ref or "",
+            "amount": amount,
+            # only amounts owed are late: credit notes and payments are not
+            "days_late": (today - due_date).days if amount > 0 and due_date < today else 0,
+        }
+
+    @api.model
+    def _get_followup_items_table_html(self, partner, groups=None):
+        """Render the table of open items of the reminder emails and the letter.
+
+        Email-safe: inline styles only, alignments resolved for the customer's
+        language direction (email clients ignore ``dir`` and ``text-align: start``).
+        The email templates call it: ``object.env[...]._get_followup_items_table_html(object)``.
+
+        :param groups: see `_get_followup_items_by_currency` (computed when not given)
+        """
+        customer = partner.commercial_partner_id
+        lang = customer.lang or self.env.lang or "en_US"
+        if groups is None:
+            groups = self._get_followup_items_by_currency(customer)
+        rtl = self.env["res.lang"]._lang_get(lang).direction == "rtl"
+        return self.env["ir.qweb"]._render(
+            "account_payment_followup.followup_items_table",
+            {
+                "partner": customer,
+                "groups": groups,
+                "today": fields.Date.context_today(self),
+                "pay_urls": self._get_followup_pay_urls(groups),
+                "align_start": "right" if rtl else "left",
+                "align_end": "left" if rtl else "right",
+                # plain text in the customer's language: lighter than field widgets, for
+                # every row of every reminder
+                "format_date": lambda date: tools.format_date(self.env, date, lang_code=lang),
+                "format_amount": lambda amount, currency: tools.format_amount(
+                    self.env, amount, currency, lang_code=lang
+                ),
+            },
+            lang=lang,
+        )
 
     @api.model
     def _get_followup_signature(self, user):
