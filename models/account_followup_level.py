@@ -12,6 +12,16 @@ class AccountFollowupLevel(models.Model):
     _description = "Follow-up Level"
     _order = "delay, id"
     _check_company_auto = True
+    # Archived levels too: their delay still places the lines reminded with them.  The
+    # constraint holds against two concurrent creates; `_check_delay_unique` names the levels.
+    _sql_constraints = [
+        (
+            "delay_company_uniq",
+            "unique (company_id, delay)",
+            "Two follow-up levels of a company remind the same number of days after the due "
+            "date. Each level needs its own number of days.",
+        ),
+    ]
 
     name = fields.Char(required=True, translate=True)
     delay = fields.Integer(
@@ -80,38 +90,41 @@ class AccountFollowupLevel(models.Model):
         default="followup",
         help="Who gets the activity: the customer's follow-up responsible, the "
         "salesperson of the invoice, or the salesperson of the customer (account "
-        "manager). When nobody is set, the next one in that order is used, then "
-        "the user who sends the reminder.",
+        "manager). When that person is not set, the follow-up responsible gets it, "
+        "else the account manager, else the salesperson of the invoice, else the user "
+        "who sends the reminder.",
     )
 
     # ------------------------------------------------------------
     # CONSTRAINTS
     # ------------------------------------------------------------
 
-    @api.constrains("delay", "company_id", "active")
+    @api.constrains("delay", "company_id")
     def _check_delay_unique(self):
-        """Refuse two levels of a company with the same delay, archived ones included."""
+        """Refuse two levels of a company with the same delay, archived ones included,
+        naming them (the unique constraint ``delay_company_uniq`` cannot)."""
         for level in self:
-            twin = self.with_context(active_test=False).search(
-                [
-                    ("id", "!=", level.id),
-                    ("company_id", "=", level.company_id.id),
-                    ("delay", "=", level.delay),
-                ],
-                limit=1,
-            )
-            if twin:
-                raise ValidationError(
-                    _(
-                        'The follow-up levels "%(level)s" and "%(other)s" of %(company)s both '
-                        "remind %(days)s days after the due date. Each level needs its own "
-                        "number of days.",
-                        level=level.name,
-                        other=twin.name,
-                        company=level.company_id.name,
-                        days=level.delay,
-                    )
+            level._check_delay_free(level.company_id, level.delay, level.name)
+
+    @api.model
+    def _check_delay_free(self, company, delay, name):
+        """Raise when another level of the company reminds ``delay`` days after the due date."""
+        twin = self.with_context(active_test=False).search(
+            [("id", "not in", self.ids), ("company_id", "=", company.id), ("delay", "=", delay)],
+            limit=1,
+        )
+        if twin:
+            raise ValidationError(
+                _(
+                    'The follow-up levels "%(level)s" and "%(other)s" of %(company)s both '
+                    "remind %(days)s days after the due date. Each level needs its own "
+                    "number of days.",
+                    level=name,
+                    other=twin.name,
+                    company=company.name,
+                    days=delay,
                 )
+            )
 
     @api.constrains("mail_template_id", "sms_template_id")
     def _check_templates(self):
@@ -147,7 +160,13 @@ class AccountFollowupLevel(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        """Extends `base` to clear the cached ladders (see `_get_ladder_data`)."""
+        """Extends `base` to refuse a delay already taken before the INSERT (where the unique
+        constraint would refuse it without naming the levels) and to clear the cached
+        ladders (see `_get_ladder_data`)."""
+        for vals in vals_list:
+            if "delay" in vals:
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                self.browse()._check_delay_free(company, vals["delay"], vals.get("name"))
         levels = super().create(vals_list)
         self.env.registry.clear_cache()
         return levels

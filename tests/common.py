@@ -1,11 +1,18 @@
+import io
 from datetime import datetime, timedelta, timezone
 
 from freezegun import freeze_time
+from PyPDF2 import PdfFileWriter
 
 from odoo import Command, fields
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.mail.tests.common import MailCase
+from odoo.addons.sms.tests.common import SMSCase
+
+# The logger of the sending pipeline (a failed reminder is logged there).
+SEND_LOGGER = "odoo.addons.account_payment_followup.wizard.account_followup_send"
 
 
 @tagged("post_install", "-at_install")
@@ -91,6 +98,10 @@ class FollowupTestCommon(AccountTestInvoicingCommon):
     def receivable_lines(cls, move):
         return move.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
 
+    def items_by_currency(self, partner):
+        """Return the open items of the customer's letter, by currency (see the report)."""
+        return self.env["report.account_payment_followup.report_followup"]._get_followup_items_by_currency(partner)
+
     def assertFollowup(self, partner, status, level, total_due, total_overdue):
         """Check a customer's follow-up status, level and totals at once."""
         partner.invalidate_recordset()
@@ -105,3 +116,61 @@ class FollowupTestCommon(AccountTestInvoicingCommon):
         before = self.env.cr.sql_log_count
         function()
         return self.env.cr.sql_log_count - before
+
+
+def blank_pdf_pages(bodies, **kwargs):
+    """Stand in for wkhtmltopdf (a program outside Odoo): one blank page per document."""
+    writer = PdfFileWriter()
+    for __ in bodies:
+        writer.addBlankPage(595, 842)
+    stream = io.BytesIO()
+    writer.write(stream)
+    return stream.getvalue()
+
+
+class FollowupSendCommon(FollowupTestCommon, MailCase, SMSCase):
+    """The shared setup of sending: a follow-up responsible, a salesperson, the mail and
+    SMS gateways mocked, and helpers to check what a reminder sent."""
+
+    @classmethod
+    def setUpClass(cls, chart_template_ref=None):
+        super().setUpClass(chart_template_ref=chart_template_ref)
+        cls.env["ir.config_parameter"].set_param("mail.restrict.template.rendering", False)
+        cls.env.user.write({"email": "accountant@company1.example.com"})
+        cls.responsible = cls.env["res.users"].create({
+            "name": "Rita Responsible",
+            "login": "rita.followup",
+            "email": "rita@company1.example.com",
+            "groups_id": [Command.set(cls.env.ref("account.group_account_invoice").ids)],
+            "company_id": cls.company.id,
+            "company_ids": [Command.set(cls.company.ids)],
+        })
+        cls.salesperson = cls.env["res.users"].create({
+            "name": "Sam Salesperson",
+            "login": "sam.followup",
+            "email": "sam@company1.example.com",
+            "groups_id": [Command.set(cls.env.ref("base.group_user").ids)],
+            "company_id": cls.company.id,
+            "company_ids": [Command.set(cls.company.ids)],
+        })
+        cls.customer.followup_responsible_id = cls.responsible
+        cls.level_3.activity_type_id = cls.env.ref("mail.mail_activity_data_call")
+
+    def remind_at(self, move, level, days_ago):
+        """Mark the invoice as reminded ``level`` ``days_ago`` days ago."""
+        self.receivable_lines(move).write({"followup_level_id": level.id, "followup_date": self.days_ago(days_ago)})
+
+    def customer_mails(self, partner):
+        """Return the reminder emails sent out of the company (internal followers' copies left out)."""
+        return self.env["mail.mail"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", partner.id), ("message_type", "=", "comment")]
+        ).filtered(lambda mail: not mail.recipient_ids.user_ids)
+
+    def assertReminded(self, moves, level, next_date, partner=None):
+        """Check the lines carry the level sent today and the next reminder date."""
+        partner = partner or self.customer
+        lines = moves.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        self.assertEqual(lines.followup_level_id, level)
+        self.assertEqual(set(lines.mapped("followup_date")), {self.today})
+        partner.invalidate_recordset()
+        self.assertEqual(partner.followup_next_action_date, next_date)

@@ -4,7 +4,7 @@ from odoo import SUPERUSER_ID
 from odoo.tests import tagged
 from odoo.tools import format_date
 
-from .test_followup_send import FollowupSendCommon
+from .common import FollowupSendCommon
 
 
 @tagged("post_install", "-at_install")

@@ -139,7 +139,7 @@ class TestFollowupReport(FollowupTestCommon):
 
     def test_items_by_currency_values(self):
         """The grouped items hold the exact totals the letter and emails show."""
-        groups = self.customer._get_followup_items_by_currency()
+        groups = self.items_by_currency(self.customer)
         self.assertEqual(
             [(group["currency"], group["total_due"], group["total_overdue"], len(group["rows"])) for group in groups],
             [(self.gold, 450.0, 300.0, 2), (self.usd, 1850.0, 1350.0, 4)],

@@ -12,6 +12,7 @@ from odoo import SUPERUSER_ID, Command, api
 from odoo.sql_db import db_connect
 from odoo.tests import tagged
 
+from ..models.followup_rules import STATUS_IN_NEED, STATUS_NO_ACTION, STATUS_OVERDUE
 from . import followup_bulk
 from .common import FollowupTestCommon
 
@@ -33,7 +34,7 @@ class TestFollowupScaleBulk(FollowupTestCommon):
         """Return what the follow-up decides for a customer, and its open lines."""
         Partner = self.env["res.partner"].with_company(company)
         decision = Partner._followup_decide([partner.id]).get(partner.id)
-        lines = Partner.browse(partner.id)._get_followup_lines()
+        lines = Partner.browse(partner.id)._get_followup_open_lines()
         return decision, sorted(
             (
                 line.date_maturity,
@@ -80,10 +81,11 @@ class TestFollowupScaleBulk(FollowupTestCommon):
                     self.assertEqual(self.followup_facts(shifted, company), twin_facts)
 
     def test_status_search_decides_as_the_rules(self):
-        """Searching by status (SQL, for every customer at once) finds exactly the customers the
-        rules (Python, customer by customer) put in that status, day after day for 9 months, in both
-        companies: before, at and after each level, repeated reminders, next reminder dates, credit
-        notes covering the debt, excluded and archived levels."""
+        """Searching by status or by level (SQL, for every customer at once) finds exactly the
+        customers the rules (Python, customer by customer) put in that status or at that level,
+        day after day for 9 months, in both companies: before, at and after each level, repeated
+        reminders, next reminder dates, credit notes covering the debt, excluded and archived
+        levels."""
         customers = self.env["res.partner"]
         for kind, spec in followup_bulk.SPECS.items():
             customer = self.new_customer(f"Status {kind}")
@@ -98,8 +100,13 @@ class TestFollowupScaleBulk(FollowupTestCommon):
         self.receivable_lines(last_level).write({"followup_level_id": self.level_3.id, "followup_date": False})
         customers |= waiting | covered | repeated
         self.level_2.copy({"delay": 45, "active": False})  # archived: not on the ladder
-        statuses = ("in_need_of_action", "with_overdue_invoices", "no_action_needed")
+        statuses = (STATUS_IN_NEED, STATUS_OVERDUE, STATUS_NO_ACTION)
+        levels = {
+            company: self.env["account.followup.level"].search([("company_id", "=", company.id)])
+            for company in self.companies.values()
+        }
         seen = set()
+        seen_levels = set()
         for offset in range(-35, 250, 5):
             day = self.today + timedelta(days=offset)
             with freeze_time(f"{day} 12:00:00"):
@@ -109,12 +116,24 @@ class TestFollowupScaleBulk(FollowupTestCommon):
                     for status in statuses:
                         expected = {
                             pid for pid in customers.ids
-                            if (decisions[pid].status if pid in decisions else "no_action_needed") == status
+                            if (decisions[pid].status if pid in decisions else STATUS_NO_ACTION) == status
                         }
                         found = set(Partner.search([("id", "in", customers.ids), ("followup_status", "=", status)]).ids)
                         self.assertEqual(found, expected, f"{status} on {day} in {company.name}")
                         seen |= {status} if expected else set()
+                    for level_id in [*levels[company].ids, False]:
+                        expected = {
+                            pid for pid in customers.ids
+                            if (decisions[pid].level_id if pid in decisions else None) == (level_id or None)
+                        }
+                        found = set(
+                            Partner.search([("id", "in", customers.ids), ("followup_level_id", "=", level_id)]).ids
+                        )
+                        self.assertEqual(found, expected, f"level {level_id} on {day} in {company.name}")
+                        seen_levels |= {level_id} if expected else set()
         self.assertEqual(seen, set(statuses), "every status was met")
+        self.assertEqual(seen_levels, {*self.level_1.ids, *self.level_2.ids, *self.level_3.ids, False},
+                         "every level of the first company was met")
 
     def test_clones_are_posted_balanced_and_reconciled(self):
         """Clones are posted, balanced entries of the new customer whose partial payments follow them."""
@@ -173,7 +192,7 @@ class TestFollowupScaleQueries(FollowupTestCommon):
         Partner = self.env["res.partner"]
 
         def search():
-            return Partner.search([("followup_status", "=", "in_need_of_action")]).ids
+            return Partner.search([("followup_status", "=", STATUS_IN_NEED)]).ids
 
         search()  # warm the caches of the ladder and the field ids
         alone = self.count_queries(search)
@@ -219,22 +238,20 @@ class TestFollowupScaleQueries(FollowupTestCommon):
 
     def test_reminder_queries_do_not_grow_with_invoices(self):
         """An email reminder costs the same queries for a customer with 2 late invoices as with 12."""
-        Partner = self.env["res.partner"]
-        if not hasattr(Partner, "_followup_process"):
-            self.skipTest("sending is not available")
+        Send = self.env["account.followup.send"]
         self.level_1.join_invoices = False
         self.add_invoices(self.others[0], 2)
         self.add_invoices(self.others[1], 12)
         for partner in self.others[:2]:  # warm-up: templates compiled, caches filled
-            self.count_queries(lambda partner=partner: partner._followup_process({"print": False}))
+            self.count_queries(lambda partner=partner: Send._process_followups(partner, options={"print": False}))
         self.add_invoices(self.others[2], 2)
         self.add_invoices(self.others[3], 12)
         self.add_invoices(self.others[4], 2)
         options = {"print": False}
-        small = self.count_queries(lambda: self.others[2]._followup_process(options))
-        big = self.count_queries(lambda: self.others[3]._followup_process(options))
-        small_after = self.count_queries(lambda: self.others[4]._followup_process(options))
-        self.assertEqual(self.others[2:5].mapped("followup_status"), ["with_overdue_invoices"] * 3)
+        small = self.count_queries(lambda: Send._process_followups(self.others[2], options=options))
+        big = self.count_queries(lambda: Send._process_followups(self.others[3], options=options))
+        small_after = self.count_queries(lambda: Send._process_followups(self.others[4], options=options))
+        self.assertEqual(self.others[2:5].mapped("followup_status"), [STATUS_OVERDUE] * 3)
         self.assertEqual((small, big, small_after), (small, small, small))
         self.assertEqual(small, QUERIES_PER_REMINDER)
 
@@ -246,28 +263,26 @@ class TestFollowupScaleConcurrency(FollowupTestCommon):
     def test_two_runners_never_send_the_same_reminder(self):
         """While one runner holds a customer, a second runner on its own connection skips it and sends
         nothing; once the first is done, the second gets it."""
-        Partner = self.env["res.partner"]
-        if not hasattr(Partner, "_followup_lock"):
-            self.skipTest("the cron's lock is not available")
         # Rows committed before the test (customers of the database) are visible to both connections;
         # nothing is committed here: both transactions are rolled back.
         db = db_connect(self.env.cr.dbname)
         with db.cursor() as cr_1, db.cursor() as cr_2:
             # the test's user and companies are not committed: the runners are the cron's superuser
-            runner_1 = api.Environment(cr_1, SUPERUSER_ID, {})["res.partner"]
-            runner_2 = api.Environment(cr_2, SUPERUSER_ID, {})["res.partner"]
+            runner_1 = api.Environment(cr_1, SUPERUSER_ID, {})["account.followup.send"]
+            runner_2 = api.Environment(cr_2, SUPERUSER_ID, {})["account.followup.send"]
             # two customers the test's own transaction does not hold (it wrote on some)
             cr_1.execute("SELECT id FROM res_partner ORDER BY id LIMIT 20")
-            partner_ids = runner_1._followup_lock([row[0] for row in cr_1.fetchall()])[:2]
+            partner_ids = runner_1._lock_followup_partners([row[0] for row in cr_1.fetchall()])[:2]
             self.assertEqual(len(partner_ids), 2)
             cr_1.rollback()
-            self.assertEqual(runner_1._followup_lock(partner_ids[:1]), partner_ids[:1])
-            self.assertEqual(runner_2._followup_lock(partner_ids), partner_ids[1:])
-            results = runner_2.browse(partner_ids[:1])._followup_process({"print": False})
+            self.assertEqual(runner_1._lock_followup_partners(partner_ids[:1]), partner_ids[:1])
+            self.assertEqual(runner_2._lock_followup_partners(partner_ids), partner_ids[1:])
+            customer = runner_2.env["res.partner"].browse(partner_ids[:1])
+            results = runner_2._process_followups(customer, options={"print": False})
             self.assertEqual(list(results["skipped"]), partner_ids[:1])
             self.assertFalse(results["sent"] | results["failed"])
             cr_1.rollback()
-            self.assertEqual(runner_2._followup_lock(partner_ids[:1]), partner_ids[:1])
+            self.assertEqual(runner_2._lock_followup_partners(partner_ids[:1]), partner_ids[:1])
             cr_2.rollback()
 
 

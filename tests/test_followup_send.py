@@ -1,84 +1,22 @@
-import io
 from datetime import timedelta
 from unittest.mock import patch
-
-from PyPDF2 import PdfFileWriter
 
 from odoo import Command
 from odoo.tests import tagged
 
-from odoo.addons.mail.tests.common import MailCase
-from odoo.addons.sms.tests.common import SMSCase
-
-from .common import FollowupTestCommon
-
-
-def blank_pdf_pages(bodies, **kwargs):
-    """Stand in for wkhtmltopdf (a program outside Odoo): one blank page per document."""
-    writer = PdfFileWriter()
-    for __ in bodies:
-        writer.addBlankPage(595, 842)
-    stream = io.BytesIO()
-    writer.write(stream)
-    return stream.getvalue()
-
-
-class FollowupSendCommon(FollowupTestCommon, MailCase, SMSCase):
-    """Customers at each level of the default ladder, and the gateways mocked."""
-
-    @classmethod
-    def setUpClass(cls, chart_template_ref=None):
-        super().setUpClass(chart_template_ref=chart_template_ref)
-        cls.env["ir.config_parameter"].set_param("mail.restrict.template.rendering", False)
-        cls.env.user.write({"email": "accountant@company1.example.com"})
-        cls.responsible = cls.env["res.users"].create({
-            "name": "Rita Responsible",
-            "login": "rita.followup",
-            "email": "rita@company1.example.com",
-            "groups_id": [Command.set(cls.env.ref("account.group_account_invoice").ids)],
-            "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-        })
-        cls.salesperson = cls.env["res.users"].create({
-            "name": "Sam Salesperson",
-            "login": "sam.followup",
-            "email": "sam@company1.example.com",
-            "groups_id": [Command.set(cls.env.ref("base.group_user").ids)],
-            "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-        })
-        cls.customer.followup_responsible_id = cls.responsible
-        cls.level_3.activity_type_id = cls.env.ref("mail.mail_activity_data_call")
-
-    def remind_at(self, move, level, days_ago):
-        """Mark the invoice as reminded ``level`` ``days_ago`` days ago."""
-        self.receivable_lines(move).write({"followup_level_id": level.id, "followup_date": self.days_ago(days_ago)})
-
-    def customer_mails(self, partner):
-        """Return the reminder emails sent out of the company (internal followers' copies left out)."""
-        return self.env["mail.mail"].search(
-            [("model", "=", "res.partner"), ("res_id", "=", partner.id), ("message_type", "=", "comment")]
-        ).filtered(lambda mail: not mail.recipient_ids.user_ids)
-
-    def assertReminded(self, moves, level, next_date, partner=None):
-        """Check the lines carry the level sent today and the next reminder date."""
-        partner = partner or self.customer
-        lines = moves.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
-        self.assertEqual(lines.followup_level_id, level)
-        self.assertEqual(set(lines.mapped("followup_date")), {self.today})
-        partner.invalidate_recordset()
-        self.assertEqual(partner.followup_next_action_date, next_date)
+from ..models.followup_rules import STATUS_IN_NEED
+from .common import SEND_LOGGER, FollowupSendCommon, blank_pdf_pages
 
 
 @tagged("post_install", "-at_install")
 class TestFollowupSend(FollowupSendCommon):
-    """One reminder, channel by channel, through `res.partner._execute_followup`."""
+    """One reminder, channel by channel, through `account.followup.send._execute_followup`."""
 
     def test_email_first_reminder(self):
         """First reminder: an email to the customer, without attachment, queued; chatter notes."""
         invoice = self.create_invoice(amount=100.0, due_days_ago=20)
         with self.mock_mail_gateway():
-            result = self.customer._execute_followup()
+            result = self.env["account.followup.send"]._execute_followup(self.customer)
         self.assertEqual((result["status"], result["level"], result["channels"]), ("sent", self.level_1, ["email"]))
         mail = self.customer_mails(self.customer)
         self.assertEqual(len(mail), 1)
@@ -101,7 +39,7 @@ class TestFollowupSend(FollowupSendCommon):
         would look up for it, customer by customer."""
         self.create_invoice(amount=100.0, due_days_ago=20)
         with self.mock_mail_gateway():
-            results = self.customer._followup_process({"print": False})
+            results = self.env["account.followup.send"]._process_followups(self.customer, options={"print": False})
         self.assertEqual(results["sent"], self.customer)
         reminder = self.customer.message_ids.filtered(lambda message: message.message_type == "comment")
         self.assertEqual(len(reminder), 1)
@@ -130,7 +68,7 @@ class TestFollowupSend(FollowupSendCommon):
             self.remind_at(invoice, self.level_1, 16)
         self.assertFalse(invoices.invoice_pdf_report_id)
         with self.mock_mail_gateway(), self.mockSMSGateway():
-            result = self.customer._execute_followup()
+            result = self.env["account.followup.send"]._execute_followup(self.customer)
         self.assertEqual(result["channels"], ["email", "sms"])
         mail = self.customer_mails(self.customer)
         self.assertEqual(mail.recipient_ids, contact)
@@ -151,9 +89,10 @@ class TestFollowupSend(FollowupSendCommon):
         """An invoice already printed keeps its PDF: no new rendering."""
         invoice = self.create_invoice(amount=100.0, due_days_ago=35)
         self.remind_at(invoice, self.level_1, 16)
-        printed = self.customer._get_followup_invoice_attachments(invoice)
-        with patch.object(type(self.env["res.partner"]), "_followup_render_invoice_pdfs") as render:
-            self.assertEqual(self.customer._get_followup_invoice_attachments(invoice), printed)
+        Send = self.env["account.followup.send"]
+        printed = Send._get_followup_invoice_attachments(invoice)
+        with patch.object(type(Send), "_render_invoice_pdfs") as render:
+            self.assertEqual(Send._get_followup_invoice_attachments(invoice), printed)
         render.assert_not_called()
 
     def test_invoice_pdfs_rendered_in_one_batch(self):
@@ -163,9 +102,9 @@ class TestFollowupSend(FollowupSendCommon):
 
         Report = type(self.env["ir.actions.report"])
         with patch.object(Report, "_run_wkhtmltopdf", side_effect=blank_pdf_pages) as run:
-            attachments = self.customer.with_context(force_report_rendering=True)._get_followup_invoice_attachments(
-                invoices
-            )
+            attachments = self.env["account.followup.send"].with_context(
+                force_report_rendering=True
+            )._get_followup_invoice_attachments(invoices)
         self.assertEqual(run.call_count, 1)
         self.assertEqual(len(attachments), 2)
         self.assertEqual(invoices.invoice_pdf_report_id, attachments)
@@ -185,8 +124,8 @@ class TestFollowupSend(FollowupSendCommon):
             patch.object(Report, "_run_wkhtmltopdf", side_effect=blank_pdf_pages) as run,
             self.mock_mail_gateway(),
         ):
-            results = (self.customer + other).with_context(force_report_rendering=True)._followup_process(
-                {"print": False}
+            results = self.env["account.followup.send"].with_context(force_report_rendering=True)._process_followups(
+                self.customer + other, options={"print": False}
             )
         self.assertEqual(results["sent"], self.customer + other)
         self.assertEqual([len(call.args[0]) for call in run.call_args_list], [3])
@@ -203,7 +142,7 @@ class TestFollowupSend(FollowupSendCommon):
         invoice = self.create_invoice(amount=100.0, due_days_ago=65)
         self.remind_at(invoice, self.level_2, 35)
         with self.mock_mail_gateway():
-            result = self.customer._execute_followup()
+            result = self.env["account.followup.send"]._execute_followup(self.customer)
         self.assertEqual(result["channels"], ["email", "snailmail", "activity"])
         letter = self.env["snailmail.letter"].search([("model", "=", "res.partner"), ("res_id", "=", self.customer.id)])
         self.assertEqual((letter.partner_id, letter.state), (self.customer, "pending"))
@@ -230,14 +169,14 @@ class TestFollowupSend(FollowupSendCommon):
         invoice.action_post()
         self.remind_at(invoice, self.level_2, 35)
         with self.mock_mail_gateway():
-            self.customer._execute_followup()
+            self.env["account.followup.send"]._execute_followup(self.customer)
         self.assertEqual(self.customer.activity_ids.user_id, self.salesperson)
 
     def test_print(self):
         """Printing keeps the follow-up letter on the customer."""
         self.create_invoice(amount=100.0, due_days_ago=20)
         with self.mock_mail_gateway():
-            result = self.customer._execute_followup({"print": True, "email": False})
+            result = self.env["account.followup.send"]._execute_followup(self.customer, {"print": True, "email": False})
         self.assertEqual(result["channels"], ["print"])
         self.assertEqual((result["letter"].res_model, result["letter"].res_id), ("res.partner", self.customer.id))
 
@@ -246,7 +185,7 @@ class TestFollowupSend(FollowupSendCommon):
         invoice = self.create_invoice(amount=100.0, due_days_ago=20)
         self.pay(invoice)
         with self.mock_mail_gateway():
-            results = self.customer._followup_process()
+            results = self.env["account.followup.send"]._process_followups(self.customer)
         self.assertFalse(results["sent"])
         self.assertIn(self.customer.id, results["skipped"])
         self.assertFalse(self.customer_mails(self.customer))
@@ -258,7 +197,7 @@ class TestFollowupSend(FollowupSendCommon):
         excluded = self.create_invoice(amount=70.0, due_days_ago=25)
         self.receivable_lines(excluded).blocked = True
         with self.mock_mail_gateway():
-            self.customer._execute_followup({"manual": True})
+            self.env["account.followup.send"]._execute_followup(self.customer, {"manual": True})
         self.assertFalse(self.receivable_lines(excluded).followup_level_id)
         self.assertEqual(self.receivable_lines(invoice).followup_level_id, self.level_1)
         self.assertNotIn(excluded.name, str(self.customer_mails(self.customer).body_html))
@@ -268,7 +207,7 @@ class TestFollowupSend(FollowupSendCommon):
         self.customer.email = False
         invoice = self.create_invoice(amount=100.0, due_days_ago=20)
         with self.mock_mail_gateway():
-            result = self.customer._execute_followup()
+            result = self.env["account.followup.send"]._execute_followup(self.customer)
         self.assertEqual((result["status"], result["missing"]), ("nothing_sent", ["email"]))
         self.assertFalse(self.receivable_lines(invoice).followup_level_id)
         todo = self.customer.activity_ids
@@ -280,18 +219,18 @@ class TestFollowupSend(FollowupSendCommon):
         other = self.customer.copy({"name": "Other Customer", "email": "other@example.com"})
         self.create_invoice(amount=100.0, due_days_ago=20)
         other_invoice = self.create_invoice(partner=other, amount=100.0, due_days_ago=20)
-        Partner = type(self.env["res.partner"])
-        origin = Partner._send_followup_email
+        Send = type(self.env["account.followup.send"])
+        origin = Send._send_email
 
-        def failing(partner, recipients, options):
-            if partner == self.customer:
+        def failing(send, reminder, values):
+            if reminder["partner"] == self.customer:
                 raise ValueError("template broken")
-            return origin(partner, recipients, options)
+            return origin(send, reminder, values)
 
-        with self.mock_mail_gateway(), patch.object(Partner, "_send_followup_email", failing), self.assertLogs(
-            "odoo.addons.account_payment_followup.models.res_partner", level="ERROR"
+        with self.mock_mail_gateway(), patch.object(Send, "_send_email", failing), self.assertLogs(
+            SEND_LOGGER, level="ERROR"
         ):
-            results = (self.customer + other)._followup_process()
+            results = self.env["account.followup.send"]._process_followups(self.customer + other)
         self.assertEqual((results["sent"], results["failed"]), (other, self.customer))
         self.assertFalse(self.customer_mails(self.customer))
         self.assertIn("template broken", self.customer.message_ids[0].body)
@@ -390,4 +329,4 @@ class TestFollowupBatch(FollowupSendCommon):
         self.assertEqual(len(self.customer_mails(second)), 1)
         self.assertFalse(self.customer_mails(no_email))
         self.assertEqual(no_email.activity_ids.summary, "Complete the follow-up contact details")
-        self.assertEqual(no_email.followup_status, "in_need_of_action")
+        self.assertEqual(no_email.followup_status, STATUS_IN_NEED)

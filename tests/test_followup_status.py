@@ -8,11 +8,10 @@ from odoo.api import call_kw
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from ..models.followup_rules import STATUS_IN_NEED as IN_NEED
+from ..models.followup_rules import STATUS_NO_ACTION as NO_ACTION
+from ..models.followup_rules import STATUS_OVERDUE as OVERDUE
 from .common import FollowupTestCommon
-
-IN_NEED = "in_need_of_action"
-OVERDUE = "with_overdue_invoices"
-NO_ACTION = "no_action_needed"
 
 
 @tagged("post_install", "-at_install")
@@ -164,6 +163,13 @@ class TestFollowupStatus(FollowupTestCommon):
         self.assertEqual(Partner.search(scope + [("followup_status", "!=", NO_ACTION)]), late + early)
         self.assertEqual(Partner.search(scope + [("followup_level_id", "=", self.level_1.id)]), late + early)
         self.assertEqual(Partner.search(scope + [("followup_level_id", "=", False)]), quiet)
+        self.assertEqual(Partner.search(scope + [("followup_level_id", "!=", self.level_1.id)]), quiet)
+        self.assertEqual(Partner.search(scope + [("followup_level_id", "in", self.level_2.ids)]), Partner)
+        self.assertEqual(Partner.search(scope + [("followup_level_id", "!=", False)]), late + early)
+        # a level's name typed in the search bar
+        self.assertEqual(Partner.search(scope + [("followup_level_id", "ilike", "first")]), late + early)
+        self.assertEqual(Partner.search(scope + [("followup_level_id", "not ilike", "first")]), quiet)
+        self.assertEqual(Partner.search(scope + [("followup_level_id", "ilike", "formal")]), Partner)
 
     def test_set_level_by_hand(self):
         """Choosing a level in the status bar makes it the next one sent."""
@@ -287,13 +293,6 @@ class TestFollowupLevel(FollowupTestCommon):
         self.level_3.unlink()
         self.assertFalse(self.level_3.exists())
 
-    def test_excluded_flag_label(self):
-        """The core "No Follow-up" flag reads Exclude from Follow-ups."""
-        self.assertEqual(self.env["account.move.line"]._fields["blocked"].string, "Exclude from Follow-ups")
-        self.assertEqual(
-            dict(self.env["res.partner"]._fields["type"].selection)["followup"], "Follow-up Address"
-        )
-
     def test_due_button_opens_followup_form(self):
         """The Due smart button opens the follow-up form of the commercial partner."""
         contact = self.env["res.partner"].create({"name": "Accounting Dept", "parent_id": self.customer.id})
@@ -338,7 +337,7 @@ class TestFollowupReportsList(FollowupTestCommon):
         quiet = self.customer.copy({"name": "Quiet"})
         found = self.env["res.partner"].search([
             ("id", "in", (self.customer + quiet).ids),
-            ("followup_status", "in", ("in_need_of_action", "with_overdue_invoices")),
+            ("followup_status", "in", (IN_NEED, OVERDUE)),
         ])
         self.assertEqual(found, self.customer)
 

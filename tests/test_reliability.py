@@ -5,6 +5,7 @@ checklist").  Scenarios already proven elsewhere are listed there, not repeated 
 """
 
 import smtplib
+from collections import Counter
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -17,11 +18,11 @@ from odoo.tools import convert_file, mute_logger
 
 from odoo.addons.sms.tools.sms_api import SmsApi
 
-from .common import FollowupTestCommon
+from ..models.followup_rules import STATUS_IN_NEED as IN_NEED
+from ..models.followup_rules import STATUS_NO_ACTION as NO_ACTION
+from ..models.followup_rules import STATUS_OVERDUE as OVERDUE
+from .common import SEND_LOGGER, FollowupTestCommon
 
-IN_NEED = "in_need_of_action"
-OVERDUE = "with_overdue_invoices"
-NO_ACTION = "no_action_needed"
 MODULE = "account_payment_followup"
 
 
@@ -47,7 +48,7 @@ class TestReliabilityMultiCompany(FollowupTestCommon):
         self.customer.followup_responsible_id = self.env.user
         self.customer.with_company(self.company_2).followup_responsible_id = admin
 
-        results = self.customer.with_company(self.company)._followup_process()
+        results = self.env["account.followup.send"]._process_followups(self.customer.with_company(self.company))
 
         self.assertEqual(results["sent"], self.customer)
         self.assertEqual(self.receivable_lines(invoice_1).followup_level_id, self.level_1)
@@ -164,7 +165,7 @@ class TestReliabilityAccess(FollowupTestCommon):
             self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
             self.assertEqual(self.receivable_lines(self.invoice).followup_level_id, self.level_1)
         else:
-            with self.assertRaises(AccessError), mute_logger("odoo.addons.account_payment_followup.models.res_partner"):
+            with self.assertRaises(AccessError), mute_logger(SEND_LOGGER):
                 customer.action_process_followups()
             self.assertFalse(self.receivable_lines(self.invoice).followup_level_id)
         action = self.env.ref(f"{MODULE}.action_process_followups")
@@ -176,8 +177,6 @@ class TestReliabilityAccess(FollowupTestCommon):
                 ).run()
 
     def assertCanSend(self, user, allowed):
-        if "account.followup.send" not in self.env:
-            return  # the Follow up wizard comes with sending
         Wizard = self.env["account.followup.send"].with_user(user)
         if allowed:
             Wizard.create({"partner_ids": [Command.set(self.customer.ids)]}).action_send()
@@ -258,8 +257,8 @@ class TestReliabilityCrash(FollowupTestCommon):
             committed.append(self.env.cr.savepoint())
 
         try:
-            Partner = type(self.env["res.partner"])
-            with patch.object(Partner, "_followup_can_commit", return_value=True), \
+            Send = type(self.env["account.followup.send"])
+            with patch.object(Send, "_can_commit", return_value=True), \
                     patch.object(self.env.cr, "commit", commit):
                 self.cron_env["res.partner"]._cron_execute_followups(**kwargs)
         except BaseException:
@@ -268,18 +267,18 @@ class TestReliabilityCrash(FollowupTestCommon):
 
     def test_cron_killed_mid_batch_resumes_exactly_once(self):
         """Cron killed in the middle of a batch, then run again: every reminder goes out exactly once."""
-        Partner = type(self.env["res.partner"])
-        execute = Partner._execute_followup
+        Send = type(self.env["account.followup.send"])
+        execute = Send._execute_followup
         victim = self.customers[3]  # the second customer of the second batch of two
 
-        def execute_or_die(partner, options=None, batch=None):
+        def execute_or_die(send, partner, options=None, batch=None):
             if partner == victim:
                 raise WorkerKilled()
-            return execute(partner, options, batch=batch)
+            return execute(send, partner, options, batch=batch)
 
         # Not assertRaises: Odoo's rolls back everything done inside it.
         interrupted = False
-        with patch.object(Partner, "_execute_followup", execute_or_die):
+        with patch.object(Send, "_execute_followup", execute_or_die):
             try:
                 self.run_cron_with_commits(batch_size=2)
             except WorkerKilled:
@@ -297,30 +296,99 @@ class TestReliabilityCrash(FollowupTestCommon):
         self.cron_env["res.partner"]._cron_execute_followups(batch_size=2)  # nothing left: sends nothing more
         self.assertEqual([len(self.reminders(customer)) for customer in self.customers], [1, 1, 1, 1, 1])
 
-    @mute_logger("odoo.addons.account_payment_followup.models.res_partner")
+    @mute_logger(SEND_LOGGER)
     def test_cron_error_on_one_customer(self):
-        """An error on one customer: the others are reminded; it is logged, shown, postponed, not marked reminded."""
-        Partner = type(self.env["res.partner"])
-        execute = Partner._execute_followup
+        """An error on one customer: the others are reminded; it is logged, shown, marked failed
+        (not postponed: the next run tries it again), not marked reminded."""
+        Send = type(self.env["account.followup.send"])
+        execute = Send._execute_followup
         victim = self.customers[1]
 
-        def execute_or_fail(partner, options=None, batch=None):
+        def execute_or_fail(send, partner, options=None, batch=None):
             if partner == victim:
                 raise ValueError("template engine exploded")
-            return execute(partner, options, batch=batch)
+            return execute(send, partner, options, batch=batch)
 
-        with patch.object(Partner, "_execute_followup", execute_or_fail):
+        with patch.object(Send, "_execute_followup", execute_or_fail):
             self.cron_env["res.partner"]._cron_execute_followups(batch_size=2)
         self.assertEqual([len(self.reminders(customer)) for customer in self.customers], [1, 0, 1, 1, 1])
         self.assertFalse(self.receivable_lines(victim.invoice_ids).followup_level_id)
-        self.assertEqual(victim.followup_next_action_date, self.today + timedelta(days=1))
+        self.assertFalse(victim.followup_next_action_date)
+        self.assertTrue(victim.followup_failed)
         self.assertTrue(victim.message_ids.filtered(lambda message: "template engine exploded" in message.body))
         self.assertTrue(victim.activity_ids.filtered(lambda activity: activity.summary == "Payment reminder failed"))
+
+    def test_failed_reminder_retried_the_same_day(self):
+        """A reminder fails while the cron sends a batch: the others are sent, the customer carries
+        the failure (note, to-do, *Reminder failed*) until a reminder succeeds, and once the cause
+        is fixed the next run the same day sends it exactly once. A customer whose reminder fails
+        every time is tried once per run, after the others, and never makes the cron run again."""
+        Send = type(self.env["account.followup.send"])
+        send_email = Send._send_email
+        flaky, broken = self.customers[1], self.customers[3]
+        attempts = Counter()
+        fixed = set()
+
+        def send_or_fail(send, reminder, values):
+            partner = reminder["partner"]
+            attempts[partner] += 1
+            if partner == broken and broken not in fixed or partner == flaky and flaky not in fixed:
+                raise ConnectionRefusedError("the mail server refused the connection")
+            return send_email(send, reminder, values)
+
+        def failed_todos(partner):
+            return partner.activity_ids.filtered(lambda activity: activity.summary == "Payment reminder failed")
+
+        Partner = self.env["res.partner"]
+        cron = self.env.ref(f"{MODULE}.ir_cron_execute_followups")
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search([("cron_id", "=", cron.id)])
+        with patch.object(Send, "_send_email", send_or_fail), \
+                mute_logger(SEND_LOGGER):
+            self.run_cron_with_commits(batch_size=2)
+            self.assertEqual([len(self.reminders(customer)) for customer in self.customers], [1, 0, 1, 0, 1])
+            self.assertEqual([attempts[customer] for customer in self.customers], [1, 1, 1, 1, 1])
+            # the Follow-up Reports' "Reminder failed" filter
+            self.assertEqual(
+                Partner.search([("id", "in", self.customers.ids), ("followup_failed", "=", True)]), flaky + broken
+            )
+            self.assertEqual(len(failed_todos(flaky)), 1)
+            self.assertIn("refused the connection", flaky.message_ids[0].body)
+            self.assertEqual((flaky + broken).mapped("followup_status"), [IN_NEED, IN_NEED], "not postponed")
+
+            fixed.add(flaky)  # e.g. the mail server is back
+            self.run_cron_with_commits(batch_size=2)
+            self.assertEqual([len(self.reminders(customer)) for customer in self.customers], [1, 1, 1, 0, 1])
+            self.assertEqual([attempts[customer] for customer in self.customers], [1, 2, 1, 2, 1])
+            self.assertEqual(
+                Partner.search([("id", "in", self.customers.ids), ("followup_failed", "=", True)]), broken
+            )
+            self.assertFalse(failed_todos(flaky), "the failure is cleared once a reminder is sent")
+            self.assertEqual(flaky.followup_status, OVERDUE)
+
+            # one customer per run: a new customer goes before the one that keeps failing, and the
+            # failing one left over does not make the cron trigger itself again
+            newcomer = self.customer.copy({"name": "Newcomer", "email": "newcomer@example.com"})
+            self.create_invoice(partner=newcomer, amount=100.0, due_days_ago=20)
+            self.run_cron_with_commits(batch_size=1, max_batches=1)
+            self.assertEqual((len(self.reminders(newcomer)), attempts[broken]), (1, 2))
+            self.run_cron_with_commits(batch_size=1, max_batches=1)
+            self.assertEqual(attempts[broken], 3)
+            self.assertEqual(Trigger.search([("cron_id", "=", cron.id)]), triggers)
+            self.assertEqual(len(failed_todos(broken)), 1, "one to-do, however many runs failed")
+
+            fixed.add(broken)
+            action = broken.action_process_followups()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertEqual(len(self.reminders(broken)), 1)
+        self.assertEqual(attempts[broken], 4)
+        self.assertFalse(broken.followup_failed)
+        self.assertFalse(failed_todos(broken))
 
     def test_failing_email_server(self):
         """A failing email server: the email stays in exception, its failure shows on the reminder."""
         customer = self.customers[0]
-        customer._followup_process()
+        self.env["account.followup.send"]._process_followups(customer)
         mail = self.env["mail.mail"].search([("recipient_ids", "=", customer.id)])
         self.assertEqual(mail.state, "outgoing")
         IrMailServer = type(self.env["ir.mail_server"])
@@ -341,7 +409,7 @@ class TestReliabilityCrash(FollowupTestCommon):
             {"followup_level_id": self.level_1.id, "followup_date": self.days_ago(16)}
         )
         self.assertFollowup(customer, IN_NEED, self.level_2, 110.0, 110.0)  # email and SMS
-        customer._followup_process()
+        self.env["account.followup.send"]._process_followups(customer)
         sms = self.env["sms.sms"].search([("partner_id", "=", customer.id)])
         self.assertEqual(sms.state, "outgoing")
 
@@ -415,9 +483,9 @@ class TestReliabilityBadInput(FollowupTestCommon):
         line.date_maturity = False
         self.assertFalse(line.date_maturity)
         self.assertFollowup(self.customer, IN_NEED, self.level_1, 80.0, 80.0)
-        rows = self.customer._get_followup_items_by_currency()[0]["rows"]
+        rows = self.items_by_currency(self.customer)[0]["rows"]
         self.assertEqual([(row["due_date"], row["days_late"]) for row in rows], [(self.days_ago(20), 20)])
-        results = self.customer._followup_process()
+        results = self.env["account.followup.send"]._process_followups(self.customer)
         self.assertEqual(results["sent"], self.customer)
         self.assertEqual(line.followup_level_id, self.level_1)
 
@@ -433,7 +501,7 @@ class TestReliabilityBadInput(FollowupTestCommon):
         self.assertFollowup(negative, NO_ACTION, Level, -50.0, -50.0)
         self.assertNotIn(zero.id, self.env["res.partner"]._get_followup_cron_partner_ids())
         self.assertNotIn(negative.id, self.env["res.partner"]._get_followup_cron_partner_ids())
-        results = (zero | negative)._followup_process()
+        results = self.env["account.followup.send"]._process_followups(zero | negative)
         self.assertFalse(results["sent"])
         self.assertEqual(set(results["skipped"]), {zero.id, negative.id})
         self.assertFalse(self.env["mail.mail"].search([("recipient_ids", "in", [zero.id, negative.id])]))
@@ -441,10 +509,10 @@ class TestReliabilityBadInput(FollowupTestCommon):
     def test_foreign_currency_invoice_reminded(self):
         """A foreign-currency invoice is reminded in its currency; the customer's totals are in company currency."""
         invoice = self.create_invoice(amount=200.0, due_days_ago=20, currency=self.currency_data["currency"])
-        results = self.customer._followup_process()
+        results = self.env["account.followup.send"]._process_followups(self.customer)
         self.assertEqual(results["sent"], self.customer)
         self.assertEqual(self.receivable_lines(invoice).followup_level_id, self.level_1)
-        groups = self.customer._get_followup_items_by_currency()
+        groups = self.items_by_currency(self.customer)
         self.assertEqual([(g["currency"], g["total_due"]) for g in groups], [(self.currency_data["currency"], 200.0)])
 
     def test_customer_without_contact_details(self):
@@ -453,7 +521,7 @@ class TestReliabilityBadInput(FollowupTestCommon):
         invoice = self.create_invoice(partner=nowhere, amount=100.0, due_days_ago=40)
         self.receivable_lines(invoice).write({"followup_level_id": self.level_1.id, "followup_date": self.days_ago(25)})
         self.assertFollowup(nowhere, IN_NEED, self.level_2, 100.0, 100.0)  # email and SMS
-        results = nowhere._followup_process()
+        results = self.env["account.followup.send"]._process_followups(nowhere)
         self.assertFalse(results["sent"])
         self.assertEqual(results["missing"], nowhere)
         self.assertEqual(self.receivable_lines(invoice).followup_level_id, self.level_1, "not marked as reminded")
@@ -468,7 +536,7 @@ class TestReliabilityBadInput(FollowupTestCommon):
         self.customer.write({"street": False, "city": False, "zip": False, "country_id": False})
         invoice = self.create_invoice(amount=100.0, due_days_ago=70)
         self.receivable_lines(invoice).write({"followup_level_id": self.level_2.id, "followup_date": self.days_ago(40)})
-        results = self.customer._followup_process()
+        results = self.env["account.followup.send"]._process_followups(self.customer)
         self.assertEqual(results["sent"], self.customer)
         self.assertEqual(results["missing"], self.customer)
         self.assertFalse(self.env["snailmail.letter"].search([("partner_id", "=", self.customer.id)]))
