@@ -13,7 +13,7 @@ class AccountFollowupLevel(models.Model):
     _order = "delay, id"
     _check_company_auto = True
     # Archived levels too: their delay still places the lines reminded with them.  The
-    # constraint holds against two concurrent creates; `_check_delay_unique` names the levels.
+    # constraint holds against two concurrent writes; `_check_delay_free` names the levels.
     _sql_constraints = [
         (
             "delay_company_uniq",
@@ -99,16 +99,10 @@ class AccountFollowupLevel(models.Model):
     # CONSTRAINTS
     # ------------------------------------------------------------
 
-    @api.constrains("delay", "company_id")
-    def _check_delay_unique(self):
-        """Refuse two levels of a company with the same delay, archived ones included,
-        naming them (the unique constraint ``delay_company_uniq`` cannot)."""
-        for level in self:
-            level._check_delay_free(level.company_id, level.delay, level.name)
-
-    @api.model
     def _check_delay_free(self, company, delay, name):
-        """Raise when another level of the company reminds ``delay`` days after the due date."""
+        """Refuse a delay another level of the company has (archived ones included), naming
+        both levels; called before the row is written (`create`, `write`), as the unique
+        constraint ``delay_company_uniq`` refuses it at once, without names."""
         twin = self.with_context(active_test=False).search(
             [("id", "not in", self.ids), ("company_id", "=", company.id), ("delay", "=", delay)],
             limit=1,
@@ -172,7 +166,12 @@ class AccountFollowupLevel(models.Model):
         return levels
 
     def write(self, vals):
-        """Extends `base` to clear the cached ladders when a level moves on it."""
+        """Extends `base` to refuse a delay already taken (see `create`) and to clear the cached
+        ladders when a level moves on it."""
+        if vals.keys() & {"delay", "company_id"}:
+            for level in self:
+                company = self.env["res.company"].browse(vals.get("company_id", level.company_id.id))
+                level._check_delay_free(company, vals.get("delay", level.delay), vals.get("name", level.name))
         result = super().write(vals)
         if vals.keys() & LADDER_FIELDS:
             self.env.registry.clear_cache()

@@ -100,8 +100,6 @@ class ResPartner(models.Model):
     )
 
     # ------------------------------------------------------------
-
-    # ------------------------------------------------------------
     # COMPUTE METHODS
     # ------------------------------------------------------------
 
@@ -124,7 +122,7 @@ class ResPartner(models.Model):
     def _inverse_followup_level_id(self):
         """Set the level of the next reminder by hand.
 
-        The open lines are set to the level before the chosen one, so that the chosen
+        The owed lines are set to the level before the chosen one, so that the chosen
         level is the next one sent (at once when its delay is reached).
         """
         company = self.env.company
@@ -184,7 +182,6 @@ class ResPartner(models.Model):
             ))
             tables[key] = table
         return SQL("(SELECT partner_id FROM %s)", SQL.identifier(tables[key]))
-
 
     def _search_followup_level_id(self, operator, value):
         """Search the customers by the level of their next reminder, in SQL.

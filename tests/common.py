@@ -137,22 +137,19 @@ class FollowupSendCommon(FollowupTestCommon, MailCase, SMSCase):
         super().setUpClass(chart_template_ref=chart_template_ref)
         cls.env["ir.config_parameter"].set_param("mail.restrict.template.rendering", False)
         cls.env.user.write({"email": "accountant@company1.example.com"})
-        cls.responsible = cls.env["res.users"].create({
-            "name": "Rita Responsible",
-            "login": "rita.followup",
-            "email": "rita@company1.example.com",
-            "groups_id": [Command.set(cls.env.ref("account.group_account_invoice").ids)],
-            "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-        })
-        cls.salesperson = cls.env["res.users"].create({
-            "name": "Sam Salesperson",
-            "login": "sam.followup",
-            "email": "sam@company1.example.com",
-            "groups_id": [Command.set(cls.env.ref("base.group_user").ids)],
-            "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-        })
+
+        def user(name, login, group):
+            return cls.env["res.users"].create({
+                "name": name,
+                "login": f"{login}.followup",
+                "email": f"{login}@company1.example.com",
+                "groups_id": [Command.set(cls.env.ref(group).ids)],
+                "company_id": cls.company.id,
+                "company_ids": [Command.set(cls.company.ids)],
+            })
+
+        cls.responsible = user("Rita Responsible", "rita", "account.group_account_invoice")
+        cls.salesperson = user("Sam Salesperson", "sam", "base.group_user")
         cls.customer.followup_responsible_id = cls.responsible
         cls.level_3.activity_type_id = cls.env.ref("mail.mail_activity_data_call")
 

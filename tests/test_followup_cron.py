@@ -162,4 +162,4 @@ class TestFollowupCron(FollowupSendCommon):
 
 # Beyond the fixed cost of a run: two customers, each with an email, the chatter notes of its
 # invoices and its next reminder date.
-QUERIES_PER_BATCH_OF_2 = 61
+QUERIES_PER_BATCH_OF_2 = 59

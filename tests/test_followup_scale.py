@@ -132,8 +132,8 @@ class TestFollowupScaleBulk(FollowupTestCommon):
                         self.assertEqual(found, expected, f"level {level_id} on {day} in {company.name}")
                         seen_levels |= {level_id} if expected else set()
         self.assertEqual(seen, set(statuses), "every status was met")
-        self.assertEqual(seen_levels, {*self.level_1.ids, *self.level_2.ids, *self.level_3.ids, False},
-                         "every level of the first company was met")
+        self.assertLessEqual({*(self.level_1 + self.level_2 + self.level_3).ids, False}, seen_levels,
+                             "every level of the first company was met")
 
     def test_clones_are_posted_balanced_and_reconciled(self):
         """Clones are posted, balanced entries of the new customer whose partial payments follow them."""
@@ -286,5 +286,5 @@ class TestFollowupScaleConcurrency(FollowupTestCommon):
             cr_2.rollback()
 
 
-# One email reminder: decide, lock, render, post, log on the invoices, step the lines up.
-QUERIES_PER_REMINDER = 46
+# One email reminder: lock, decide (once), render, post, log on the invoices, step the lines up.
+QUERIES_PER_REMINDER = 44

@@ -1,12 +1,14 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
 from freezegun import freeze_time
 
 from odoo import fields
 from odoo.api import call_kw
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from ..models.followup_rules import STATUS_IN_NEED as IN_NEED
 from ..models.followup_rules import STATUS_NO_ACTION as NO_ACTION
@@ -261,6 +263,15 @@ class TestFollowupLevel(FollowupTestCommon):
                 "delay": 30,
                 "company_id": self.company.id,
             })
+
+    def test_duplicate_delay_refused_by_the_database(self):
+        """Two levels created at once with one delay (two users, neither sees the other's level
+        yet): the database refuses the second, archived levels included."""
+        Level = self.env["account.followup.level"]
+        self.level_1.active = False
+        with patch.object(type(Level), "_check_delay_free"), mute_logger("odoo.sql_db"), \
+                self.assertRaisesRegex(psycopg2.IntegrityError, "account_followup_level_delay_company_uniq"):
+            Level.create({"name": "Concurrent first reminder", "delay": 15, "company_id": self.company.id})
 
     def test_same_delay_in_another_company(self):
         """Companies have their own ladders: the same delay is fine in another company."""
