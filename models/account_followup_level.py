@@ -71,6 +71,25 @@ class AccountFollowupLevel(models.Model):
         help="Send this reminder automatically, every day, to the customers whose "
         "reminders are automatic.",
     )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    fee_amount = fields.Monetary(
+        string="Reminder Fee",
+        help="Fee charged with each reminder of this level, in the company's currency, when the level "
+        "shows or invoices late-payment charges.",
+    )
+    late_charges = fields.Selection(
+        selection=[
+            ("none", "None"),
+            ("show", "Show in the reminder"),
+            ("invoice", "Show and invoice"),
+        ],
+        string="Late-payment Charges",
+        required=True,
+        default="none",
+        help="Show: the reminder (email, letter, wizard) shows the interest, the flat compensation and "
+        "the fee, nothing is booked. Show and invoice: a draft customer invoice of these charges is "
+        "also created with the reminder.",
+    )
     create_activity = fields.Boolean(string="Schedule Activity")
     activity_type_id = fields.Many2one(
         "mail.activity.type",

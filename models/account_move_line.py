@@ -26,6 +26,34 @@ class AccountMoveLine(models.Model):
         help="When the last reminder for this line was sent.",
     )
 
+    # Late-payment charges: the lines of a charges invoice say what they charge, so that a
+    # charge is never made twice and a cancelled charges invoice frees what it charged.
+    followup_charged_line_id = fields.Many2one(
+        "account.move.line",
+        string="Charged Late Invoice",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The receivable line of the late invoice this line charges interest or compensation for.",
+    )
+    followup_charge_type = fields.Selection(
+        selection=[
+            ("interest", "Late-payment interest"),
+            ("compensation", "Flat compensation"),
+            ("fee", "Reminder fee"),
+        ],
+        string="Late-payment Charge",
+        copy=False,
+        readonly=True,
+    )
+    followup_charged_until = fields.Date(
+        string="Interest Charged Until",
+        copy=False,
+        readonly=True,
+        help="The last day of the interest this line charges.",
+    )
+
     def init(self):
         """Extends `account` with the index of the follow-up aggregation.
 

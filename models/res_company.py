@@ -4,9 +4,62 @@ from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 
+from . import followup_interest
+
+FOLLOWUP_INTEREST_REFERENCES = [
+    (followup_interest.REFERENCE_ECB, "ECB main refinancing operations"),
+    (followup_interest.REFERENCE_DE_BASE, "German base rate (§247 BGB)"),
+]
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
+
+    # ---- late-payment charges ----
+    followup_interest_policy = fields.Selection(
+        selection=[
+            (followup_interest.POLICY_NONE, "No interest"),
+            (followup_interest.POLICY_STATUTORY, "Statutory interest"),
+            (followup_interest.POLICY_CONTRACTUAL, "Contractual rate"),
+        ],
+        string="Late-payment Interest",
+        required=True,
+        default=followup_interest.POLICY_NONE,
+        help="Statutory: the reference rate of each half-year plus a margin, as the law gives it. "
+        "Contractual: a fixed yearly rate agreed in your terms and conditions.",
+    )
+    followup_interest_reference = fields.Selection(
+        selection=FOLLOWUP_INTEREST_REFERENCES,
+        string="Interest Reference Rate",
+        default=followup_interest.REFERENCE_ECB,
+    )
+    followup_interest_margin = fields.Float(
+        string="Interest Margin",
+        digits=(16, 2),
+        help="Points added to the reference rate for business customers (e.g. 8 in the EU, 9 in Germany).",
+    )
+    followup_interest_consumer_margin = fields.Float(
+        string="Consumer Interest Margin",
+        digits=(16, 2),
+        help="Points added to the reference rate for individuals, where the law has such a rate "
+        "(Germany: 5). Leave at 0 where it has none: individuals are then charged no statutory interest.",
+    )
+    followup_interest_rate = fields.Float(
+        string="Contractual Interest Rate",
+        digits=(16, 2),
+        help="Yearly rate, in percent, of the contractual late-payment interest.",
+    )
+    followup_flat_compensation = fields.Monetary(
+        string="Flat Compensation",
+        currency_field="currency_id",
+        help="Fixed compensation for recovery costs, charged once per late invoice to business "
+        "customers (at least 40 EUR in the EU).",
+    )
+    followup_charge_consumers = fields.Boolean(
+        string="Charge Individuals",
+        help="Charge late-payment interest to customers that are individuals, not companies. They are "
+        "never charged the flat compensation, which the law gives against businesses only.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -88,6 +141,48 @@ class ResCompany(models.Model):
                 ]),
             },
         ]
+
+    # ---- late-payment charges ----
+
+    def _followup_statutory_values(self):
+        """Return the company's late-payment values the law of its country gives.
+
+        Return an empty dict when the addon knows no statutory terms for the country.
+        """
+        self.ensure_one()
+        country = self.account_fiscal_country_id or self.country_id
+        terms = followup_interest.statutory_terms(country.code)
+        if not terms:
+            return {}
+        return {
+            "followup_interest_reference": terms.reference,
+            "followup_interest_margin": terms.margin,
+            "followup_interest_consumer_margin": terms.consumer_margin or 0.0,
+            "followup_flat_compensation": self._followup_eur_amount(terms.flat_compensation),
+        }
+
+    def _followup_eur_amount(self, amount):
+        """Return an amount the law sets in euros in the company's currency (0 if it cannot say)."""
+        self.ensure_one()
+        euro = self.env.ref("base.EUR")
+        if self.currency_id == euro:
+            return amount
+        if not euro.active:
+            return 0.0
+        return euro._convert(amount, self.currency_id, self, fields.Date.context_today(self))
+
+    def _followup_policy(self):
+        """Return the company's late-payment policy as the charges rules see it."""
+        self.ensure_one()
+        return followup_interest.Policy(
+            policy=self.followup_interest_policy or followup_interest.POLICY_NONE,
+            reference=self.followup_interest_reference or None,
+            margin=self.followup_interest_margin,
+            rate=self.followup_interest_rate,
+            flat_compensation=self.followup_flat_compensation,
+            charge_consumers=self.followup_charge_consumers,
+            consumer_margin=self.followup_interest_consumer_margin or None,
+        )
 
     @api.model
     def _followup_letter_html(self, paragraphs):

@@ -98,6 +98,19 @@ class ResPartner(models.Model):
         domain=lambda self: self._get_followup_lines_domain(),
         groups="account.group_account_readonly,account.group_account_invoice",
     )
+    followup_interest_accrued = fields.Monetary(
+        string="Late-payment Interest",
+        compute="_compute_followup_interest_accrued",
+        groups="account.group_account_readonly,account.group_account_invoice",
+        help="Interest accrued on the customer's late invoices up to today and not charged yet, "
+        "in the company's currency, as the company's late-payment policy computes it.",
+    )
+    followup_interest_missing = fields.Boolean(
+        string="Reference Rate Missing",
+        compute="_compute_followup_interest_accrued",
+        groups="account.group_account_readonly,account.group_account_invoice",
+        help="A half-year of the interest has no reference rate: no interest is computed until it is set.",
+    )
 
     # ------------------------------------------------------------
     # COMPUTE METHODS
@@ -118,6 +131,19 @@ class ResPartner(models.Model):
                 partner.followup_level_id = False
                 partner.total_due = 0.0
                 partner.total_overdue = 0.0
+
+    @api.depends_context("company")
+    def _compute_followup_interest_accrued(self):
+        company = self.env.company
+        charges = {}
+        if company.followup_interest_policy != "none" and self._origin.ids:
+            charges = self.env["account.followup.charges"]._get_late_charges(
+                self._origin.commercial_partner_id, company, fields.Date.context_today(self)
+            )
+        for partner in self:
+            partner_charges = charges.get(partner._origin.commercial_partner_id.id)
+            partner.followup_interest_accrued = partner_charges["interest_company"] if partner_charges else 0.0
+            partner.followup_interest_missing = bool(partner_charges and partner_charges["missing"])
 
     def _inverse_followup_level_id(self):
         """Set the level of the next reminder by hand.
