@@ -382,6 +382,7 @@ class ResPartner(models.Model):
         reminder is about and steps up (credit notes and payments are never reminded of)."""
         return self._get_followup_open_lines().filtered(lambda line: line.amount_residual > 0)
 
+    @api.model
     def _followup_open_lines_sql(self, company, partner_ids=None):
         """Return the ``FROM ... WHERE`` of the company's open lines, as ``line``.
 
