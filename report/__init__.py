@@ -1,1 +1,2 @@
 from . import followup_report
+from . import customer_statement

@@ -6,3 +6,5 @@ from . import test_followup_cron
 from . import test_followup_scale
 from . import test_followup_i18n
 from . import test_followup_charges
+from . import test_followup_portal
+from . import test_customer_statement

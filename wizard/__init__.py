@@ -1,1 +1,2 @@
 from . import account_followup_send
+from . import account_followup_statement
