@@ -63,6 +63,8 @@ class ReportFollowup(models.AbstractModel):
             "bank_accounts": self.env.company.partner_id.bank_ids,
             "references": self._get_followup_payment_references(groups),
             "pay_online": self._followup_can_pay_online(),
+            # the customer's follow-up page (res_partner_portal.py): its items, the letter, paying
+            "portal_url": customer._get_followup_portal_url(),
             "responsible": responsible,
             "signature": self._get_followup_signature(responsible),
             "company": self.env.company,

@@ -1,4 +1,7 @@
+import re
 from urllib.parse import urlsplit
+
+from markupsafe import escape
 
 from odoo import Command
 from odoo.http import content_disposition
@@ -6,6 +9,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
+from ..models import followup_sms
 from .common import FollowupTestCommon
 
 
@@ -238,10 +242,57 @@ class TestFollowupPortalPayment(FollowupPortalCase):
         """The anonymous visitor with the link pays all overdue with the demo provider: the
         invoices are paid and the customer is no longer in need of action."""
         self.assertEqual(self.customer.followup_status, "in_need_of_action")
-        url = self.relative(self.customer._get_followup_portal_url())
-        self.start_tour(url, "account_payment_followup_pay_all_overdue")
+        # the link of the reminder email the customer got
+        body = self.level_1.mail_template_id._generate_template(self.customer.ids, ["body_html"])[self.customer.id]
+        link = re.search(r'href="([^"]*/my/followup/[^"]*)"', str(body["body_html"])).group(1).replace("&amp;", "&")
+        self.assertEqual(link, self.customer._get_followup_portal_url())
+        self.start_tour(self.relative(link), "account_payment_followup_pay_all_overdue")
         self.assertEqual((self.invoice_late | self.invoice_later).mapped("payment_state"), ["paid", "paid"])
         self.assertEqual(self.invoice_not_due.payment_state, "not_paid")
         # the invoice not due yet is all that is left: its first reminder comes next
         self.assertFollowup(self.customer, "no_action_needed", self.level_1, 100.0, 0.0)
 
+
+@tagged("post_install", "-at_install")
+class TestFollowupReminderLink(FollowupTestCommon):
+    """Every reminder carries the link of the customer's follow-up page: the emails, the
+    letter and the SMS, which stays GSM-7 and within 2 SMS in the six languages."""
+
+    @classmethod
+    def setUpClass(cls, chart_template_ref=None):
+        super().setUpClass(chart_template_ref=chart_template_ref)
+        cls.invoice = cls.create_invoice(amount=1234.5, due_days_ago=35)
+
+    def test_emails_carry_the_link(self):
+        url = self.customer._get_followup_portal_url()
+        for level in self.level_1 | self.level_2 | self.level_3:
+            body = level.mail_template_id._generate_template(self.customer.ids, ["body_html"])[self.customer.id]
+            self.assertIn(f'href="{escape(url)}"', str(body["body_html"]), level.name)
+
+    def test_letter_carries_the_link(self):
+        url = self.customer._get_followup_portal_url()
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "account_payment_followup.action_report_followup", self.customer.ids
+        )[0].decode()
+        self.assertIn(f'href="{escape(url)}"', html)
+
+    def test_sms_gsm7_within_two_sms_in_six_languages(self):
+        """The default SMS with a 4-digit amount and the link: GSM-7 (plain spaces in the
+        amount), at most 2 SMS, in English and the five languages whose texts fit it; the
+        Vietnamese text is written without diacritics, as Vietnamese SMS usually are."""
+        template = self.level_2.sms_template_id
+        Send = self.env["account.followup.send"]
+        url = self.customer._get_followup_portal_url()
+        for code in ("en_US", "fr_FR", "de_DE", "it_IT", "es_ES", "nl_NL", "vi_VN"):
+            with self.subTest(lang=code):
+                if code != "en_US":
+                    self.env["res.lang"]._activate_lang(code)
+                    self.env["ir.module.module"]._load_module_terms(
+                        ["account_payment_followup"], [code], overwrite=True
+                    )
+                self.customer.lang = code
+                body = Send._render_followup_sms(template, self.customer)
+                self.assertIn(url, body)
+                self.assertTrue(followup_sms.is_gsm7(body), body)
+                self.assertLessEqual(followup_sms.sms_count(body), 2, (len(body), body))
+                self.assertIn("1", body)

@@ -21,7 +21,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..models import followup_rules
+from ..models import followup_rules, followup_sms
 
 _logger = logging.getLogger(__name__)
 
@@ -699,7 +699,10 @@ class AccountFollowupSend(models.TransientModel):
 
     @api.model
     def _render_followup_sms(self, template, partner):
-        return template._render_field("body", partner.ids, compute_lang=True)[partner.id]
+        """Render the SMS of the customer, in GSM-7 when its language allows it: the
+        no-break spaces of the amounts would make it Unicode, and cost one SMS more."""
+        body = template._render_field("body", partner.ids, compute_lang=True)[partner.id]
+        return followup_sms.to_gsm7_spaces(body)
 
     @api.model
     def _prepare_email_values(self, reminder):
