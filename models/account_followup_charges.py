@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import api, models
+from odoo import Command, _, api, fields, models
 from odoo.tools import SQL
 
 from . import followup_interest
@@ -38,6 +38,11 @@ class AccountFollowupCharges(models.AbstractModel):
                   %(open_lines)s
                    AND line.amount_residual > 0
                    AND line.date_maturity < %(reminder_date)s
+                   -- no charges on a charges invoice (no interest on interest)
+                   AND NOT EXISTS (
+                        SELECT 1 FROM account_move_line charged
+                         WHERE charged.move_id = line.move_id AND charged.followup_charge_type IS NOT NULL
+                   )
             )
             SELECT owed.id, owed.partner_id, partner.is_company, owed.move_id, move.name,
                    owed.currency_id, owed.date_maturity, owed.amount_currency,
@@ -134,3 +139,92 @@ class AccountFollowupCharges(models.AbstractModel):
             partner["interest_company"] = company_currency.round(partner["interest_company"])
             partner["missing"] = sorted(partner["missing"])
         return result
+
+    # ------------------------------------------------------------
+    # CHARGES INVOICE
+    # ------------------------------------------------------------
+
+    @api.model
+    def _create_charges_invoice(self, partner, level, reminder_date=None):
+        """Create the draft "Late-payment charges" invoice of a reminder (``invoice`` mode).
+
+        One line per late invoice for its interest up to the reminder date, one per flat
+        compensation, one for the level's fee; products and taxes from the company's
+        settings. Its lines say what they charge, so the next charge starts where this one
+        stops; cancelling it frees what it charged. Posted when the company says so.
+
+        :return: the invoice, or an empty recordset when there is nothing to charge
+        """
+        company = self.env.company
+        customer = partner.commercial_partner_id
+        reminder_date = reminder_date or fields.Date.context_today(self)
+        charges = self._get_late_charges(customer, company, reminder_date, level).get(customer.id)
+        line_values = self._prepare_charges_invoice_lines(charges, company, reminder_date) if charges else []
+        if not charges and level.fee_amount:
+            line_values = [self._prepare_charges_fee_line(level.fee_amount, company)]
+        if not line_values:
+            return self.env["account.move"]
+        invoice = self.env["account.move"].with_company(company).create({
+            "move_type": "out_invoice",
+            "partner_id": customer.id,
+            "company_id": company.id,
+            "currency_id": company.currency_id.id,
+            "invoice_date": reminder_date,
+            "invoice_origin": _("Late-payment charges"),
+            "ref": _("Late-payment charges"),
+            "invoice_line_ids": [Command.create(values) for values in line_values],
+        })
+        if company.followup_post_charges:
+            invoice.action_post()
+        return invoice
+
+    @api.model
+    def _prepare_charges_invoice_lines(self, charges, company, reminder_date):
+        """Return the values of the lines of a charges invoice (see `_create_charges_invoice`)."""
+        lines = []
+        currency = company.currency_id
+        for invoice in charges["invoices"]:
+            interest = invoice["interest"]
+            if invoice["interest_amount"] and not interest.missing:
+                amount = invoice["currency"]._convert(invoice["interest_amount"], currency, company, reminder_date)
+                rates = ", ".join(f"{rate:.2f} %" for rate, __, __ in interest.rates())
+                lines.append(self._prepare_charges_line(
+                    company.followup_interest_product_id,
+                    _(
+                        "Late-payment interest on %(invoice)s from %(first)s to %(last)s (%(days)s days at %(rates)s)",
+                        invoice=invoice["move_name"],
+                        first=fields.Date.to_string(interest.first),
+                        last=fields.Date.to_string(interest.last),
+                        days=interest.days,
+                        rates=rates,
+                    ),
+                    amount,
+                    {"followup_charge_type": "interest", "followup_charged_line_id": invoice["line_id"],
+                     "followup_charged_until": interest.last},
+                ))
+            if invoice["compensation"]:
+                lines.append(self._prepare_charges_line(
+                    company.followup_compensation_product_id,
+                    _("Flat compensation for recovery costs, %(invoice)s", invoice=invoice["move_name"]),
+                    invoice["compensation"],
+                    {"followup_charge_type": "compensation", "followup_charged_line_id": invoice["line_id"]},
+                ))
+        if charges["fee"]:
+            lines.append(self._prepare_charges_fee_line(charges["fee"], company))
+        return lines
+
+    @api.model
+    def _prepare_charges_fee_line(self, amount, company):
+        return self._prepare_charges_line(
+            company.followup_fee_product_id, _("Reminder fee"), amount, {"followup_charge_type": "fee"}
+        )
+
+    @api.model
+    def _prepare_charges_line(self, product, name, amount, charge_values):
+        """Return the values of one line of a charges invoice: its product's taxes, or none."""
+        values = {"name": name, "quantity": 1.0, "price_unit": amount, **charge_values}
+        if product:
+            values.update(product_id=product.id, tax_ids=[Command.set(product.taxes_id.ids)])
+        else:
+            values["tax_ids"] = [Command.clear()]
+        return values

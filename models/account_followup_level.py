@@ -3,8 +3,8 @@ from odoo.exceptions import UserError, ValidationError
 
 from . import followup_rules
 
-# The fields of a level that place it on its company's ladder.
-LADDER_FIELDS = {"delay", "active", "company_id"}
+# The fields of a level that place it on its company's ladder (and say whether it charges).
+LADDER_FIELDS = {"delay", "active", "company_id", "late_charges"}
 
 
 class AccountFollowupLevel(models.Model):
@@ -231,6 +231,15 @@ class AccountFollowupLevel(models.Model):
         included (they still place the lines reminded with them), in one query."""
         ladder, delays = self._get_ladder_data(company.id)
         return list(ladder), dict(delays)
+
+    @api.model
+    @tools.ormcache("company_id")
+    def _get_charging_level_ids(self, company_id):
+        """Return the ids of the company's levels that show or invoice late-payment charges
+        (cached like the ladder: a reminder of a level that does not charge costs no query)."""
+        # sudo: the levels are configuration every user may apply
+        levels = self.sudo().search([("company_id", "=", company_id), ("late_charges", "!=", "none")])
+        return tuple(levels.ids)
 
     @api.model
     @tools.ormcache("company_id")

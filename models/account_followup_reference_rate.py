@@ -3,6 +3,9 @@ from odoo.exceptions import ValidationError
 
 from . import followup_interest
 
+# Key of the cursor's cache: the reference rates read in the transaction.
+_RATES_CACHE = "account_payment_followup.reference_rates"
+
 
 class AccountFollowupReferenceRate(models.Model):
     _name = "account.followup.reference.rate"
@@ -56,14 +59,37 @@ class AccountFollowupReferenceRate(models.Model):
                     _("A reference rate applies to a half-year: it starts on 1 January or 1 July.")
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Extends `base` to forget the rates read in this transaction."""
+        self.env.cr.cache.pop(_RATES_CACHE, None)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        """Extends `base` to forget the rates read in this transaction."""
+        self.env.cr.cache.pop(_RATES_CACHE, None)
+        return super().write(vals)
+
+    def unlink(self):
+        """Extends `base` to forget the rates read in this transaction."""
+        self.env.cr.cache.pop(_RATES_CACHE, None)
+        return super().unlink()
+
     @api.model
     def _followup_rates(self, reference, first, last):
-        """Return ``{half-year start: rate}`` of a reference for the days from ``first`` to ``last``."""
+        """Return ``{half-year start: rate}`` of a reference for the days from ``first`` to ``last``.
+
+        Read once per transaction and period: the customers of a cron batch share them.
+        """
         starts = followup_interest.half_years(first, last)
         if not reference or not starts:
             return {}
-        records = self.search_read(
-            [("reference", "=", reference), ("date_from", ">=", starts[0]), ("date_from", "<=", starts[-1])],
-            ["date_from", "rate"],
-        )
-        return {record["date_from"]: record["rate"] for record in records}
+        cache = self.env.cr.cache.setdefault(_RATES_CACHE, {})
+        key = (reference, starts[0], starts[-1])
+        if key not in cache:
+            records = self.search_read(
+                [("reference", "=", reference), ("date_from", ">=", starts[0]), ("date_from", "<=", starts[-1])],
+                ["date_from", "rate"],
+            )
+            cache[key] = {record["date_from"]: record["rate"] for record in records}
+        return dict(cache[key])

@@ -55,6 +55,26 @@ class ResCompany(models.Model):
         help="Fixed compensation for recovery costs, charged once per late invoice to business "
         "customers (at least 40 EUR in the EU).",
     )
+    followup_interest_product_id = fields.Many2one(
+        "product.product",
+        string="Interest Product",
+        help="Product of the interest lines of late-payment charges invoices (its taxes and income account).",
+    )
+    followup_compensation_product_id = fields.Many2one(
+        "product.product",
+        string="Compensation Product",
+        help="Product of the flat compensation lines of late-payment charges invoices.",
+    )
+    followup_fee_product_id = fields.Many2one(
+        "product.product",
+        string="Reminder Fee Product",
+        help="Product of the reminder fee lines of late-payment charges invoices.",
+    )
+    followup_post_charges = fields.Boolean(
+        string="Post Charges Invoices",
+        help="Post the late-payment charges invoices the reminders create; otherwise they stay in draft "
+        "for an accountant to check and post.",
+    )
     followup_charge_consumers = fields.Boolean(
         string="Charge Individuals",
         help="Charge late-payment interest to customers that are individuals, not companies. They are "
@@ -223,7 +243,8 @@ class ResCompany(models.Model):
         """Create demo customers with invoices at every stage of the follow-up.
 
         Called by the demo data: not yet due, due in 3 days, 10/20/40/70 days late,
-        partly paid, an excluded invoice and a credit note.
+        partly paid, an excluded invoice and a credit note. The second reminder shows
+        late-payment charges (a contractual 10 % and 40.00 of flat compensation).
         """
         self.ensure_one()
         self = self.with_company(self)
@@ -232,6 +253,13 @@ class ResCompany(models.Model):
         today = fields.Date.context_today(self)
         Partner = self.env["res.partner"]
         ladder = self.env["account.followup.level"].search([("company_id", "=", self.id)], order="delay")
+        if self.followup_interest_policy == "none" and len(ladder) > 1:
+            self.write({
+                "followup_interest_policy": "contractual",
+                "followup_interest_rate": 10.0,
+                "followup_flat_compensation": 40.0,
+            })
+            ladder[1].late_charges = "show"
         accountant = self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
         country = self.env.ref("base.be")
 

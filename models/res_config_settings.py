@@ -15,6 +15,12 @@ class ResConfigSettings(models.TransientModel):
     followup_interest_rate = fields.Float(related="company_id.followup_interest_rate", readonly=False)
     followup_flat_compensation = fields.Monetary(related="company_id.followup_flat_compensation", readonly=False)
     followup_charge_consumers = fields.Boolean(related="company_id.followup_charge_consumers", readonly=False)
+    followup_interest_product_id = fields.Many2one(related="company_id.followup_interest_product_id", readonly=False)
+    followup_compensation_product_id = fields.Many2one(
+        related="company_id.followup_compensation_product_id", readonly=False
+    )
+    followup_fee_product_id = fields.Many2one(related="company_id.followup_fee_product_id", readonly=False)
+    followup_post_charges = fields.Boolean(related="company_id.followup_post_charges", readonly=False)
 
     @api.onchange("followup_interest_policy")
     def _onchange_followup_interest_policy(self):

@@ -59,7 +59,7 @@ class ReportFollowup(models.AbstractModel):
             "groups": groups,
             "has_overdue": any(group["total_overdue"] > 0 for group in groups),
             "letter_text": self._render_followup_letter_text(customer, level, groups, lang, today),
-            "items_table": self._get_followup_items_table_html(customer, groups),
+            "items_table": self._get_followup_items_table_html(customer, groups, level=level),
             "bank_accounts": self.env.company.partner_id.bank_ids,
             "references": self._get_followup_payment_references(groups),
             "pay_online": self._followup_can_pay_online(),
@@ -124,7 +124,56 @@ class ReportFollowup(models.AbstractModel):
         }
 
     @api.model
-    def _get_followup_items_table_html(self, partner, groups=None):
+    def _get_followup_charges_values(self, partner, level=None, today=None):
+        """Return the late-payment charges block of a reminder, or ``None`` when it has none.
+
+        Only a level showing or invoicing late-payment charges has a block: per late invoice
+        the days late, the yearly rates and the interest (in the invoice's currency), the flat
+        compensation; the level's fee; the totals by currency; the half-years whose reference
+        rate is missing (no interest is computed then).
+        """
+        customer = partner.commercial_partner_id
+        company = self.env.company
+        if not self.env["account.followup.level"]._get_charging_level_ids(company.id):
+            return None
+        # this customer's level only: not the statuses of the records prefetched with it
+        level = level or customer.with_prefetch(customer._ids).followup_level_id
+        if not level or level.late_charges == "none":
+            return None
+        today = today or fields.Date.context_today(self)
+        charges = self.env["account.followup.charges"]._get_late_charges(customer, company, today, level)
+        charges = charges.get(customer.id) or {
+            "invoices": [], "compensation": 0.0, "fee": level.fee_amount, "missing": [], "is_consumer": False,
+        }
+        rows = [
+            invoice for invoice in charges["invoices"]
+            if invoice["interest_amount"] or invoice["compensation"] or invoice["interest"].missing
+        ]
+        totals = defaultdict(float)
+        for row in rows:
+            totals[row["currency"]] += row["interest_amount"]
+            totals[company.currency_id] += row["compensation"]
+        totals[company.currency_id] += charges["fee"]
+        totals = [(currency, currency.round(amount)) for currency, amount in totals.items() if amount]
+        if not rows and not totals:
+            return None
+        missing_message = ""
+        if charges["missing"]:
+            missing_message = _(
+                "No interest is charged yet: the reference rate of the half-year starting %(date)s is not known.",
+                date=tools.format_date(self.env, charges["missing"][0]),
+            )
+        return {
+            "rows": rows,
+            "missing_message": missing_message,
+            "fee": charges["fee"],
+            "company_currency": company.currency_id,
+            "totals": sorted(totals, key=lambda total: total[0] != company.currency_id),
+            "missing": charges["missing"],
+        }
+
+    @api.model
+    def _get_followup_items_table_html(self, partner, groups=None, level=None):
         """Render the table of open items of the reminder emails and the letter.
 
         Email-safe: inline styles only, alignments resolved for the customer's
@@ -132,6 +181,8 @@ class ReportFollowup(models.AbstractModel):
         The email templates call it: ``object.env[...]._get_followup_items_table_html(object)``.
 
         :param groups: see `_get_followup_items_by_currency` (computed when not given)
+        :param level: the level of the reminder (the customer's by default), for its
+            late-payment charges block (see `_get_followup_charges_values`)
         """
         customer = partner.commercial_partner_id
         lang = customer.lang or self.env.lang or "en_US"
@@ -143,6 +194,7 @@ class ReportFollowup(models.AbstractModel):
             {
                 "partner": customer,
                 "groups": groups,
+                "charges": self.with_context(lang=lang)._get_followup_charges_values(customer, level),
                 "today": fields.Date.context_today(self),
                 "pay_urls": self._get_followup_pay_urls(groups),
                 "align_start": "right" if rtl else "left",
@@ -153,6 +205,7 @@ class ReportFollowup(models.AbstractModel):
                 "format_amount": lambda amount, currency: tools.format_amount(
                     self.env, amount, currency, lang_code=lang
                 ),
+                "format_rate": lambda rate: tools.formatLang(self.with_context(lang=lang).env, rate, digits=2),
             },
             lang=lang,
         )

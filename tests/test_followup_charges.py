@@ -1,12 +1,15 @@
 from datetime import date
 
+from freezegun import freeze_time
+from lxml import html
 from psycopg2 import IntegrityError
 
+from odoo import SUPERUSER_ID
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import FollowupTestCommon
+from .common import FollowupSendCommon, FollowupTestCommon
 
 
 @tagged("post_install", "-at_install")
@@ -282,17 +285,189 @@ class TestFollowupChargesComputation(FollowupChargesCommon):
         )
 
     def test_one_query_for_the_lines(self):
-        """The charges of several customers cost one query for the lines and one for the rates."""
+        """The charges of several customers cost one query for the lines and one for the rates
+        (read once per transaction)."""
         self._statutory("base.it")
         for partner in (self.business, self.individual):
             self._invoice_due(date(2025, 7, 31), partner=partner)
             self._invoice_due(date(2025, 6, 30), partner=partner)
         partners = self.business + self.individual
         engine = self.env["account.followup.charges"]
+        self.env.cr.cache.pop("account_payment_followup.reference_rates", None)
         engine._get_late_charges(partners, self.company, date(2025, 9, 14))  # warms the record rules' cache
         self.env.invalidate_all()
+        self.env.cr.cache.pop("account_payment_followup.reference_rates", None)
         # the company and its currency in cache, as in a cron run
         self.assertEqual((self.company._followup_policy().margin, self.euro.decimal_places), (8.0, 2))
         with self.assertQueryCount(2):
             charges = engine._get_late_charges(partners, self.company, date(2025, 9, 14))
         self.assertEqual(sorted(charges), sorted(partners.ids))
+
+
+@tagged("post_install", "-at_install")
+class TestFollowupChargesShown(FollowupSendCommon):
+    """A level in `show` mode: the charges block in the email, the letter and the wizard."""
+
+    @classmethod
+    def setUpClass(cls, chart_template_ref=None):
+        super().setUpClass(chart_template_ref=chart_template_ref)
+        euro = cls.env.ref("base.EUR")
+        euro.active = True
+        cls.company.write({"currency_id": euro.id, "account_fiscal_country_id": cls.env.ref("base.it").id})
+        cls.company.write({"followup_interest_policy": "statutory", **cls.company._followup_statutory_values()})
+        (cls.level_1 + cls.level_2 + cls.level_3).write({"late_charges": "show", "fee_amount": 5.0})
+        cls.customer.is_company = True
+
+    def _remind(self, reminder_date="2025-09-14"):
+        with freeze_time(f"{reminder_date} 12:00:00"), self.mock_mail_gateway():
+            result = self.env["account.followup.send"]._execute_followup(self.customer)
+        self.assertEqual(result["status"], "sent")
+        return self.customer_mails(self.customer)
+
+    def _block_text(self, html_text):
+        block = html.fromstring(str(html_text)).find_class("o_followup_late_charges")
+        self.assertTrue(block, "no late-payment charges block")
+        return " ".join(block[0].text_content().split())
+
+    def test_email_letter_and_wizard_show_the_charges(self):
+        """10,000.00 due 2025-07-31 reminded 2025-09-14: 45 days at 10.15 %, 125.14, 40.00, fee 5.00."""
+        invoice = self.create_invoice(amount=10000.0, due_days_ago=(self.today - date(2025, 7, 31)).days)
+        with freeze_time("2025-09-14 12:00:00"):
+            action = self.customer.action_open_followup_send()
+            wizard = self.env[action["res_model"]].with_context(**action["context"]).create({})
+            wizard_text = self._block_text(wizard.body)
+            letter = self.env["ir.actions.report"]._render_qweb_html(
+                "account_payment_followup.action_report_followup", self.customer.ids
+            )[0]
+        expected = (
+            f"Late-payment charges Invoice Days Late Yearly Rate Interest Flat Compensation {invoice.name} 45 10.15 % "
+            "125.14 € 40.00 € Reminder fee 5.00 € Total late-payment charges 170.14 €"
+        )
+        self.assertEqual(wizard_text, expected)
+        self.assertEqual(self._block_text(letter.decode()), expected)
+        self.assertEqual(self._block_text(self._remind().body_html), expected)
+        # shown, not booked
+        self.assertFalse(self.env["account.move.line"].search([("followup_charged_line_id", "!=", False)]))
+
+    def test_across_a_half_year_in_french(self):
+        """Due 2025-06-15 reminded 2025-07-15: two rates, 87.53, in the customer's language and formats."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["account_payment_followup"], ["fr_FR"], overwrite=True)
+        self.customer.lang = "fr_FR"
+        self.create_invoice(amount=10000.0, due_days_ago=(self.today - date(2025, 6, 15)).days)
+        text = self._block_text(self._remind("2025-07-15").body_html)
+        self.assertIn("Pénalités de retard", text)
+        self.assertIn("11,15 % (15 jours)", text)
+        self.assertIn("10,15 % (15 jours)", text)
+        self.assertIn("87,53", text)
+
+    def test_missing_rate_said_clearly(self):
+        self.env["account.followup.reference.rate"].search([("date_from", ">=", date(2026, 7, 1))]).unlink()
+        self.create_invoice(amount=10000.0, due_days_ago=(self.today - date(2026, 6, 1)).days)
+        text = self._block_text(self._remind("2026-07-20").body_html)
+        self.assertIn(
+            "No interest is charged yet: the reference rate of the half-year starting 07/01/2026 is not known.", text
+        )
+
+    def test_level_without_charges_shows_nothing(self):
+        (self.level_1 + self.level_2 + self.level_3).write({"late_charges": "none"})
+        self.create_invoice(amount=10000.0, due_days_ago=(self.today - date(2025, 7, 31)).days)
+        mail = self._remind()
+        self.assertFalse(html.fromstring(str(mail.body_html)).find_class("o_followup_late_charges"))
+
+    def test_invoice_mode(self):
+        """`invoice`: one draft with the right lines and taxes; the next reminder charges only the
+        days since; cancelling a charges invoice frees what it charged."""
+        levels = self.level_1 + self.level_2 + self.level_3
+        levels.write({"late_charges": "invoice"})
+        italy = self.env.ref("base.it")
+        sale_tax = self.env["account.tax"].create({
+            "name": "IVA 22%", "amount": 22.0, "type_tax_use": "sale", "company_id": self.company.id,
+            "country_id": italy.id,
+            "tax_group_id": self.env["account.tax.group"].create({
+                "name": "IVA", "country_id": italy.id, "company_id": self.company.id,
+            }).id,
+        })
+        product = self.env["product.product"]
+        self.company.write({
+            "followup_interest_product_id": product.create({"name": "Interest", "taxes_id": False}).id,
+            "followup_compensation_product_id": product.create({"name": "Compensation", "taxes_id": False}).id,
+            "followup_fee_product_id": product.create({"name": "Fee", "taxes_id": [(6, 0, sale_tax.ids)]}).id,
+        })
+        invoice = self.create_invoice(amount=10000.0, due_days_ago=(self.today - date(2025, 7, 31)).days)
+        late_line = self.receivable_lines(invoice)
+
+        def charges_invoices():
+            return self.env["account.move"].search(
+                [("partner_id", "=", self.customer.id), ("invoice_line_ids.followup_charge_type", "!=", False)],
+                order="id",
+            )
+
+        self._remind("2025-09-14")
+        first = charges_invoices()
+        self.assertEqual(len(first), 1)
+        self.assertEqual((first.state, first.move_type, first.ref), ("draft", "out_invoice", "Late-payment charges"))
+        self.assertEqual(
+            [(line.followup_charge_type, line.followup_charged_line_id, line.followup_charged_until, line.price_unit,
+              line.tax_ids) for line in first.invoice_line_ids],
+            [
+                ("interest", late_line, date(2025, 9, 14), 125.14, self.env["account.tax"]),
+                ("compensation", late_line, False, 40.0, self.env["account.tax"]),
+                ("fee", self.env["account.move.line"], False, 5.0, sale_tax),
+            ],
+        )
+        # the next reminder: only the 30 days since, no second compensation
+        self._remind("2025-10-14")
+        second = charges_invoices() - first
+        self.assertEqual(
+            [(line.followup_charge_type, line.price_unit) for line in second.invoice_line_ids],
+            [("interest", 83.42), ("fee", 5.0)],  # 10,000 x 10.15 % x 30 / 365
+        )
+        engine = self.env["account.followup.charges"]
+        with freeze_time("2025-10-14 12:00:00"):
+            self.assertEqual(engine._get_late_charges(self.customer, self.company, date(2025, 10, 14))
+                             [self.customer.id]["invoices"][0]["interest_amount"], 0.0)
+            second.button_cancel()
+            charges = engine._get_late_charges(self.customer, self.company, date(2025, 10, 14))[self.customer.id]
+            self.assertEqual((charges["invoices"][0]["interest_amount"], charges["compensation"]), (83.42, 0.0))
+            first.button_cancel()
+            charges = engine._get_late_charges(self.customer, self.company, date(2025, 10, 14))[self.customer.id]
+            self.assertEqual((charges["invoices"][0]["interest_amount"], charges["compensation"]), (208.56, 40.0))
+
+    def test_no_charges_on_a_charges_invoice(self):
+        """A posted charges invoice left unpaid is never charged interest itself."""
+        (self.level_1 + self.level_2 + self.level_3).write({"late_charges": "invoice"})
+        self.company.followup_post_charges = True
+        self.create_invoice(amount=10000.0, due_days_ago=(self.today - date(2025, 7, 31)).days)
+        self._remind("2025-09-14")
+        charges_invoice = self.env["account.move"].search([("invoice_line_ids.followup_charge_type", "=", "interest")])
+        self.assertEqual(charges_invoice.state, "posted")
+        charges = self.env["account.followup.charges"]._get_late_charges(
+            self.customer, self.company, date(2026, 3, 1)
+        )[self.customer.id]
+        self.assertNotIn(charges_invoice.id, [row["move_id"] for row in charges["invoices"]])
+
+    def test_cron_query_cost_of_the_charges(self):
+        """A cron batch of 2 customers with charges shown costs at most 2 queries more per
+        customer than without (the lines of the customer, its rates)."""
+
+        def run_cron():
+            with freeze_time("2025-09-14 12:00:00"), self.mock_mail_gateway(), self.mockSMSGateway():
+                self.env["res.partner"].with_user(SUPERUSER_ID)._cron_execute_followups(batch_size=2, max_batches=1)
+
+        def batch_cost(late_charges):
+            (self.level_1 + self.level_2 + self.level_3).write({"late_charges": late_charges})
+            customers = self.env["res.partner"]
+            for index in range(4):
+                customers |= self.customer.copy({"name": f"Charged {late_charges} {index}",
+                                                 "email": f"charged.{late_charges}.{index}@example.com"})
+            for partner in customers:
+                self.create_invoice(partner=partner, amount=100.0, due_days_ago=(self.today - date(2025, 8, 20)).days)
+            run_cron()  # warms the caches (and reminds the 2 first)
+            return self.count_queries(run_cron)
+
+        self.level_1.auto_execute = True
+        run_cron()  # the customers of the database are reminded first
+        without = batch_cost("none")
+        shown = batch_cost("show")
+        self.assertLessEqual(shown - without, 2 * 2)

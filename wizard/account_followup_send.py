@@ -546,6 +546,8 @@ class AccountFollowupSend(models.TransientModel):
             if not result["channels"]:
                 return self._hook_followup_nothing_sent(partner, result)
         result["log"] = self._mark_followup_sent(partner, level, reminder["lines"], result["channels"])
+        if level.late_charges == "invoice":
+            result["charges_invoice"] = self.env["account.followup.charges"]._create_charges_invoice(partner, level)
         if own_batch:
             self._write_followup_logs([result["log"]], failed_ids=batch["failed"])
         result["status"] = "sent"
