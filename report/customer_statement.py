@@ -75,7 +75,9 @@ class ReportCustomerStatement(models.AbstractModel):
     def _get_statement_values(self, partner, date_from, date_to):
         """Return what the statement of one customer shows.
 
-        :return: ``{"customer", "lang", "date_from", "date_to", "groups"}``; a group per
+        :return: ``{"customer", "lang", "ageing_labels", "date_from", "date_to", "groups"}``
+            (``ageing_labels``: the titles of the ageing columns, in the customer's
+            language); a group per
             currency (sorted by name): ``{"currency", "opening", "rows", "closing",
             "ageing": {bucket: amount}}``; a row per document line of the period, by date:
             ``{"line", "date", "name", "kind", "due_date", "debit", "credit", "balance"}``
@@ -120,6 +122,7 @@ class ReportCustomerStatement(models.AbstractModel):
         return {
             "customer": customer,
             "lang": lang,
+            "ageing_labels": self.with_context(lang=lang)._get_ageing_labels(),
             "date_from": date_from,
             "date_to": date_to,
             "groups": groups,

@@ -1,3 +1,5 @@
+import re
+
 from odoo import fields
 from odoo.tests import tagged
 
@@ -111,6 +113,12 @@ class TestCustomerStatement(FollowupTestCommon):
             (self.customer | self.second_customer).ids, data=action["data"],
         )[0].decode()
         self.assertEqual(html.count('class="page o_customer_statement"'), 2)
+        # an ageing line per currency (the first customer has two, the second one): five
+        # columns, then the total
+        for title in ("Not Due", "1-30 Days", "31-60 Days", "61-90 Days", "Over 90 Days"):
+            self.assertEqual(html.count(f">{title}</th>"), 3, title)
+        over_90 = re.search(r'data-bucket="over_90"[^>]*>(.*?)</td>', html.split("Second Customer", 1)[1], re.S)
+        self.assertEqual(re.sub(r"<[^>]+>|\s", "", over_90.group(1)).replace("\xa0", ""), "$75.00")
         self.assertIn(self.invoice_b.name, html)
         self.assertIn("Second Customer", html)
         second = self.statement(self.second_customer)
