@@ -19,6 +19,10 @@
 APF_ADDON=account_payment_followup
 APF_ODOO_SERIES=17.0
 APF_ODOO_GIT_URL=${APF_ODOO_GIT_URL:-https://github.com/odoo/odoo.git}
+# What Odoo's tests need beyond its requirements.txt: websocket-client for HttpCase
+# tours (Odoo's debian/control recommends it). Part of the runtime's key: a change here
+# builds a new runtime.
+APF_ODOO_TEST_REQUIREMENTS=("websocket-client==1.8.0")
 # a client never waits on a password prompt nor on a server that does not answer
 export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10}
 export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 GIT_TERMINAL_PROMPT=0
@@ -167,15 +171,17 @@ apf_pg_check() {
 # ---------------------------------------------------------------------- odoo --
 
 # apf_source_key SRC: a short hash naming the runtime built from SRC. A tarball: its
-# content. A directory: where it is and what it holds (version, requirements).
+# content. A directory: where it is and what it holds (version, requirements). The
+# test requirements are part of it.
 apf_source_key() {
-    local src=$1
+    local src=$1 source_hash
     if [[ -f $src ]]; then
-        sha256sum "$src" | cut -c1-16
+        source_hash=$(sha256sum "$src" | cut -d' ' -f1)
     else
         src=$(cd "$src" && pwd -P) || return 1
-        { echo "$src"; cat "$src/odoo/release.py" "$src/requirements.txt" 2>/dev/null; } | sha256sum | cut -c1-16
+        source_hash=$({ echo "$src"; cat "$src/odoo/release.py" "$src/requirements.txt" 2>/dev/null; } | sha256sum)
     fi
+    printf '%s\n' "$source_hash" "${APF_ODOO_TEST_REQUIREMENTS[@]}" | sha256sum | cut -c1-16
 }
 
 # apf_is_odoo_source DIR: an Odoo source tree (odoo-bin, requirements.txt, odoo/)?
@@ -213,7 +219,8 @@ apf_build_runtime() {
     "$py" -m venv "$dir/venv" </dev/null >>"$dir/setup.log" 2>&1 || { tail -n 5 "$dir/setup.log" >&2; echo "python3 -m venv failed" >&2; return 1; }
     # setuptools/wheel: some pinned requirements build from source (psycopg2, python-ldap)
     "$dir/venv/bin/python" -m pip install -q setuptools wheel </dev/null >>"$dir/setup.log" 2>&1 &&
-        "$dir/venv/bin/python" -m pip install -q -r "$tree/requirements.txt" </dev/null >>"$dir/setup.log" 2>&1 || {
+        "$dir/venv/bin/python" -m pip install -q -r "$tree/requirements.txt" "${APF_ODOO_TEST_REQUIREMENTS[@]}" \
+            </dev/null >>"$dir/setup.log" 2>&1 || {
         tail -n 20 "$dir/setup.log" >&2
         echo "pip install -r $tree/requirements.txt failed (see $dir/setup.log)" >&2
         return 1
