@@ -29,6 +29,7 @@ class AccountFollowupReferenceRate(models.Model):
         string="Rate (%)",
         digits=(16, 4),
         required=True,
+        group_operator=None,  # a sum of rates means nothing: grouped lists show none
         help="The reference rate in force on the first day of the half-year, in percent per year.",
     )
 
