@@ -4,7 +4,8 @@ import secrets
 
 from werkzeug.urls import url_encode
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models, tools
+from odoo.tools import SQL
 
 
 class ResPartner(models.Model):
@@ -59,6 +60,38 @@ class ResPartner(models.Model):
         in 22 URL-safe characters, short enough for the link of an SMS."""
         return secrets.token_urlsafe(16)
 
+    def _followup_ensure_portal_tokens(self):
+        """Give the customers (commercial entities) without one the token of their page,
+        at once, and read them all: the reminders of a batch then ask for none."""
+        customers = self.commercial_partner_id.sudo()  # sudo: the token field is for accountants
+        customers.fetch(["access_token"])
+        missing = customers.filtered(lambda customer: not customer.access_token)
+        if missing:
+            # a technical column nothing depends on: one UPDATE rather than a write each
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE res_partner partner SET access_token = token.value
+                      FROM unnest(%s::int[], %s::varchar[]) AS token(partner_id, value)
+                     WHERE partner.id = token.partner_id AND partner.access_token IS NULL
+                    """,
+                    missing.ids,
+                    [self._followup_new_token() for __ in missing],
+                )
+            )
+            missing.invalidate_recordset(["access_token"])
+            missing.fetch(["access_token"])
+
+    @api.model
+    @tools.ormcache()
+    def _followup_several_companies(self):
+        """Tell whether the database has several companies (then links name theirs).
+
+        Cached: Odoo clears the cache when a company is created.
+        """
+        # sudo: only how many companies there are
+        return self.env["res.company"].sudo().search_count([], limit=2) > 1
+
     def _portal_ensure_token(self):
         """Return the token of the customer's follow-up page, created on first use
         (as ``portal.mixin._portal_ensure_token``)."""
@@ -79,7 +112,7 @@ class ResPartner(models.Model):
         customer = self.commercial_partner_id
         company = company or self.env.company
         query = {"access_token": customer._portal_ensure_token(), **params}
-        # sudo: only whether there are other companies, to keep single-company links short
-        if company != customer.company_id and self.env["res.company"].sudo().search_count([], limit=2) > 1:
+        # only with several companies: single-company links stay short (SMS)
+        if company != customer.company_id and self._followup_several_companies():
             query["company_id"] = company.id
         return f"{customer.get_base_url()}/my/followup/{customer.id}{suffix}?{url_encode(query)}"

@@ -427,6 +427,8 @@ class AccountFollowupSend(models.TransientModel):
         Report = self.env["report.account_payment_followup.report_followup"]
         if Report._followup_can_pay_online():
             invoices.filtered(lambda move: move.move_type == "out_invoice")._followup_ensure_access_tokens()
+        # the link of the customer's page, in every reminder: the tokens of the batch at once
+        Partner.browse(list(batch["reminders"]))._followup_ensure_portal_tokens()
         self._prepare_followup_batch_emails(batch, reminders)
         attach = [
             reminder for reminder in reminders
