@@ -21,6 +21,7 @@
         "views/account_followup_reference_rate_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
+        "views/account_followup_reminder_views.xml",
         "views/account_payment_followup_portal_templates.xml",
         "views/res_partner_charges_views.xml",
         "views/account_move_line_views.xml",

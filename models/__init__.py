@@ -3,9 +3,11 @@ from . import followup_interest
 from . import account_followup_charges
 from . import account_followup_level
 from . import account_followup_reference_rate
+from . import account_followup_reminder
 from . import account_move
 from . import account_move_line
 from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import res_partner_portal
+from . import res_partner_history

@@ -8,3 +8,5 @@ from . import test_followup_i18n
 from . import test_followup_charges
 from . import test_followup_portal
 from . import test_customer_statement
+from . import test_followup_history
+from . import test_followup_analysis

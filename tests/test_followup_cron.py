@@ -161,6 +161,8 @@ class TestFollowupCron(FollowupSendCommon):
 
 
 # Beyond the fixed cost of a run: two customers, each with an email, the chatter notes of its
+# Beyond the fixed cost of a run: two customers, each with an email, the chatter notes of its
 # invoices and its next reminder date; the tokens of their pages read (and the first time
-# written) once for the batch.
-QUERIES_PER_BATCH_OF_2 = 61
+# written) once for the batch (61); then the batch's reminder history, 4 queries a batch
+# whatever its size (the records, their invoices, their messages, their company).
+QUERIES_PER_BATCH_OF_2 = 61 + 4

@@ -17,7 +17,7 @@ from collections import defaultdict
 
 import psycopg2
 
-from odoo import _, api, fields, models, tools
+from odoo import Command, _, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -515,7 +515,8 @@ class AccountFollowupSend(models.TransientModel):
             (`_write_followup_logs`)
         :return: ``{"status": "sent" | "skipped" | "nothing_sent", "level": level,
             "channels": [names], "missing": [names], "reason": str, "letter": ir.attachment,
-            "log": see `_mark_followup_sent` (when sent)}``
+            "sent": {channel: what its ``_send_<channel>`` returned}, "log": see
+            `_mark_followup_sent`, with the ``reminder`` history record to create (when sent)}``
         """
         own_batch = batch is None
         if own_batch:
@@ -528,6 +529,7 @@ class AccountFollowupSend(models.TransientModel):
             "missing": [],
             "reason": batch["skipped"].get(partner.id, ""),
             "letter": self.env["ir.attachment"],
+            "sent": {},
         }
         if not reminder:
             return result
@@ -539,7 +541,7 @@ class AccountFollowupSend(models.TransientModel):
             if values is None:
                 result["missing"].append(channel)
                 continue
-            send(reminder, values)
+            result["sent"][channel] = send(reminder, values)
             result["channels"].append(channel)
         result["letter"] = reminder["letter"]
         level = reminder["level"]
@@ -548,6 +550,7 @@ class AccountFollowupSend(models.TransientModel):
             if not result["channels"]:
                 return self._hook_followup_nothing_sent(partner, result)
         result["log"] = self._mark_followup_sent(partner, level, reminder["lines"], result["channels"])
+        result["log"]["reminder"] = self._prepare_followup_reminder_values(reminder, result)
         if level.late_charges == "invoice":
             result["charges_invoice"] = self.env["account.followup.charges"]._create_charges_invoice(partner, level)
         if own_batch:
@@ -583,13 +586,17 @@ class AccountFollowupSend(models.TransientModel):
 
     @api.model
     def _write_followup_logs(self, logs, failed_ids=()):
-        """Set the next reminder dates and write the chatter notes of reminders sent, at once;
-        clear the failure of the customers whose reminder failed before.
+        """Record the reminders sent (``account.followup.reminder``), set the next reminder
+        dates and write the chatter notes, at once; clear the failure of the customers whose
+        reminder failed before.
 
         :param list logs: what `_mark_followup_sent` returned, one per customer
         :param failed_ids: the customers whose last reminder had failed
         """
         Partner = self.env["res.partner"]
+        reminders = [log["reminder"] for log in logs if log.get("reminder")]
+        if reminders:
+            self.env["account.followup.reminder"].create(reminders)
         by_date = defaultdict(list)
         for log in logs:
             by_date[log["next_date"]].append(log["partner_id"])
@@ -610,6 +617,42 @@ class AccountFollowupSend(models.TransientModel):
         if recovered:
             recovered.followup_failed = False
             self._get_followup_todos(recovered, _("Payment reminder failed")).action_done()
+
+    @api.model
+    def _get_followup_reminder_channel_fields(self):
+        """Return the field of ``account.followup.reminder`` telling each channel was used."""
+        return {"email": "email", "sms": "sms", "snailmail": "letter", "print": "printed", "activity": "activity"}
+
+    @api.model
+    def _prepare_followup_reminder_values(self, reminder, result):
+        """Return the values of the history record of a reminder sent (`_write_followup_logs`
+        creates those of a batch at once): its channels, its overdue invoices and amount, and
+        the messages whose delivery the queues report."""
+        partner = reminder["partner"]
+        today = fields.Date.context_today(self)
+        overdue = reminder["owed_lines"].filtered(lambda line: (line.date_maturity or line.date) < today)
+        messages = self.env["mail.message"]
+        for sent in result["sent"].values():
+            if isinstance(sent, models.BaseModel) and sent._name == "mail.message":
+                messages |= sent
+            elif isinstance(sent, models.BaseModel) and sent._name == "snailmail.letter":
+                messages |= sent.message_id
+        automatic = partner._followup_sent_automatically()
+        channel_fields = self._get_followup_reminder_channel_fields()
+        return {
+            "partner_id": partner.id,
+            "company_id": self.env.company.id,
+            "level_id": reminder["level"].id,
+            "date": today,
+            "user_id": False if automatic else self.env.user.id,
+            "automatic": automatic,
+            **{fname: channel in result["channels"] for channel, fname in channel_fields.items()},
+            "move_ids": [Command.set((overdue or reminder["lines"]).move_id.ids)],
+            "amount_overdue": sum(overdue.mapped("amount_residual")),
+            "message_ids": [Command.set(messages.ids)],
+            # nothing went through a queue (printed, activity): nothing to wait for
+            "delivery_state": "sent" if messages else "delivered",
+        }
 
     @api.model
     def _mark_followup_sent(self, partner, level, lines, channels):
@@ -1068,6 +1111,8 @@ class AccountFollowupSend(models.TransientModel):
         (never a loop on a customer that keeps failing).  Never prints.
         """
         batch_size = batch_size or self._get_followup_cron_batch_size()
+        # what the recent reminders achieved (delivery, payments), before sending new ones
+        self.env["account.followup.reminder"]._cron_refresh_reminders()
         work_left = False
         for company in self.env["res.company"].search([]):
             Send = self.with_company(company)
