@@ -343,12 +343,29 @@ def run_cron(Partner):
     ready = [pid for pid in ready if pid in bench_ids]
     cls = type(env["res.partner"])
     original = cls._get_followup_cron_partner_ids
-    snapshot_followup_state(ready[: K + K_PDF])
+    measured = ready[: 2 * K + K_PDF]
+    snapshot_followup_state(measured)
     try:
         rows = _run_cron(Partner, level_1, ready, cls, original)
     finally:
-        restore_followup_state(ready[: K + K_PDF])
+        restore_followup_state(measured)
     return rows
+
+
+def show_late_charges(Partner, level_1, on):
+    """Late-payment charges shown in the reminders of the first level (contractual 10 %,
+    40.00 per late invoice), or back to none; return the values to restore."""
+    company = Partner.env.company
+    if "followup_interest_policy" not in company._fields:
+        return False
+    if on:
+        company.write({"followup_interest_policy": "contractual", "followup_interest_rate": 10.0,
+                       "followup_flat_compensation": 40.0})
+        level_1.late_charges = "show"
+    else:
+        company.followup_interest_policy = "none"
+        level_1.late_charges = "none"
+    return True
 
 
 def snapshot_followup_state(partner_ids):
@@ -418,13 +435,17 @@ def stop_profiler(profiler, label):
 
 def _run_cron(Partner, level_1, ready, cls, original):
     rows = []
-    for label, join_invoices, chosen in (
-        ("cron, email only", False, ready[:K]),
-        ("cron, email + invoice PDFs", True, ready[K : K + K_PDF]),
+    for label, join_invoices, chosen, charges in (
+        ("cron, email only", False, ready[:K], False),
+        ("cron, email + invoice PDFs", True, ready[K : K + K_PDF], False),
+        ("cron, email + late-payment charges shown", False, ready[K + K_PDF : 2 * K + K_PDF], True),
     ):
         if not chosen:
             reason = "not measured (--cron-pdf 0)" if join_invoices and not K_PDF else "no customer in need"
             rows.append((label, None, None, reason))
+            continue
+        if charges and not show_late_charges(Partner, level_1, True):
+            rows.append((label, None, None, "n/a (no late-payment charges in this version)"))
             continue
         level_1.join_invoices = join_invoices
         cr.commit()
@@ -496,6 +517,8 @@ def _run_cron(Partner, level_1, ready, cls, original):
                 ),
             )
         )
+        if charges:
+            show_late_charges(Partner, level_1, False)
     level_1.join_invoices = False
     cr.commit()
     return rows
