@@ -4,6 +4,7 @@ from . import account_followup_charges
 from . import account_followup_level
 from . import account_followup_reference_rate
 from . import account_followup_reminder
+from . import account_followup_run
 from . import account_move
 from . import account_move_line
 from . import res_company

@@ -346,7 +346,7 @@ class ResPartner(models.Model):
         reminder failed, are listed at the end, so that someone completes them.
         """
         Send = self.env["account.followup.send"]
-        return Send._get_followup_result_action(Send._process_followups(self.commercial_partner_id))
+        return Send._get_followup_result_action(Send._process_followup_run(self.commercial_partner_id))
 
     # ------------------------------------------------------------
     # BUSINESS METHODS

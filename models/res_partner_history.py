@@ -12,6 +12,12 @@ class ResPartner(models.Model):
         "account.followup.reminder", "partner_id", string="Reminder History", readonly=True
     )
     followup_reminder_count = fields.Integer(string="Reminders Sent Count", compute="_compute_followup_reminder_count")
+    followup_last_run_issue = fields.Boolean(
+        string="To Check after the Last Run",
+        compute="_compute_followup_last_run_issue",
+        search="_search_followup_last_run_issue",
+        help="The reminder failed or lacked contact details in the last run of the company.",
+    )
 
     def _compute_followup_reminder_count(self):
         counts = dict(
@@ -23,6 +29,11 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.followup_reminder_count = counts.get(partner, 0)
+
+    def _compute_followup_last_run_issue(self):
+        issues = set(self.search([("id", "in", self.ids), ("followup_last_run_issue", "=", True)]).ids)
+        for partner in self:
+            partner.followup_last_run_issue = partner.id in issues
 
     def action_open_followup_reminders(self):
         """Open the reminders sent to the customer in the current company."""
@@ -37,3 +48,11 @@ class ResPartner(models.Model):
             "views": [(False, "tree"), (False, "pivot"), (False, "graph"), (False, "form")],
         })
         return action
+
+    def _search_followup_last_run_issue(self, operator, value):
+        """Customers whose reminder failed or lacked contact details in the last run of the company."""
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(_("Operation not supported"))
+        last_run = self.env["account.followup.run"].search([("company_id", "=", self.env.company.id)], limit=1)
+        partner_ids = (last_run.failed_partner_ids | last_run.missing_partner_ids).ids
+        return [("id", "in" if (operator == "=") == value else "not in", partner_ids)]

@@ -5,7 +5,7 @@ from odoo import SUPERUSER_ID
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import FollowupSendCommon
+from .common import SEND_LOGGER, FollowupSendCommon
 
 
 @tagged("post_install", "-at_install")
@@ -134,3 +134,53 @@ class TestFollowupHistory(FollowupSendCommon):
         self.assertEqual(self.customer.followup_reminder_count, 1)
         action = self.customer.action_open_followup_reminders()
         self.assertEqual(self.env[action["res_model"]].search(action["domain"]), self.reminders())
+
+
+@tagged("post_install", "-at_install")
+class TestFollowupRun(FollowupSendCommon):
+    """Each cron run (per company) and each *Process follow-ups* leaves one `account.followup.run`."""
+
+    def test_cron_run_with_one_failed_and_one_missing(self):
+        """A cron run: one customer reminded, one failing, one without email; the run says so, and
+        the Follow-up Reports' filter lists the two to check."""
+        broken = self.customer.copy({"name": "Broken Customer", "email": "broken@example.com"})
+        no_email = self.customer.copy({"name": "No Email Customer", "email": False})
+        for partner in self.customer + broken + no_email:
+            self.create_invoice(partner=partner, amount=100.0, due_days_ago=20)
+        Send = type(self.env["account.followup.send"])
+        execute = Send._execute_followup
+
+        def execute_or_fail(send, partner, options=None, batch=None):
+            if partner == broken:
+                raise ValueError("template engine exploded")
+            return execute(send, partner, options, batch=batch)
+
+        with patch.object(Send, "_execute_followup", execute_or_fail), mute_logger(SEND_LOGGER), \
+                self.mock_mail_gateway():
+            self.env["res.partner"].with_user(SUPERUSER_ID)._cron_execute_followups()
+        run = self.env["account.followup.run"].search([("company_id", "=", self.company.id)], limit=1)
+        self.assertEqual((run.user_id.id, run.automatic, run.has_issues), (False, True, True))
+        ours = self.customer + broken + no_email
+        self.assertEqual(
+            (run.reminded_partner_ids & ours, run.failed_partner_ids, run.missing_partner_ids),
+            (self.customer, broken, no_email),
+        )
+        self.assertEqual((run.failed_count, run.missing_count), (1, 1))
+        self.assertEqual(
+            self.env["res.partner"].search([("followup_last_run_issue", "=", True)]), broken + no_email
+        )
+        self.assertTrue(no_email.followup_last_run_issue)
+        self.assertFalse(self.customer.followup_last_run_issue)
+
+    def test_batch_run(self):
+        """*Process follow-ups* on two customers, one needing no reminder: one run by the user."""
+        paid = self.customer.copy({"name": "Paid Customer", "email": "paid@example.com"})
+        self.create_invoice(amount=100.0, due_days_ago=20)
+        with self.mock_mail_gateway():
+            (self.customer + paid).action_process_followups()
+        run = self.env["account.followup.run"].search([], limit=1)
+        self.assertEqual(
+            (run.user_id, run.automatic, run.reminded_partner_ids, run.skipped_partner_ids, run.has_issues),
+            (self.env.user, False, self.customer, paid, False),
+        )
+        self.assertEqual((run.reminded_count, run.failed_count, run.missing_count, run.skipped_count), (1, 0, 0, 1))

@@ -331,6 +331,13 @@ class AccountFollowupSend(models.TransientModel):
         return results
 
     @api.model
+    def _process_followup_run(self, partners):
+        """Send the reminders of *Process follow-ups* and leave the record of its run."""
+        results = self._process_followups(partners)
+        self.env["account.followup.run"]._record_followup_run([results])
+        return results
+
+    @api.model
     def _check_followup_send_access(self):
         """Refuse at once a user who may not record reminders (billing users may).
 
@@ -1120,11 +1127,14 @@ class AccountFollowupSend(models.TransientModel):
             # decided once for the run: each batch decides again, after its lock
             candidate_ids = partners._get_followup_cron_partner_ids()
             batches = [candidate_ids[start:start + batch_size] for start in range(0, len(candidate_ids), batch_size)]
+            run_results = []
             for batch in batches[:max_batches]:
-                Send._process_followups(partners.browse(batch), options={"print": False})
+                run_results.append(Send._process_followups(partners.browse(batch), options={"print": False}))
                 if self._can_commit():
                     # each batch is kept even if a later one crashes
                     self.env.cr.commit()  # pylint: disable=invalid-commit
+            # one record of the run for the account managers of the company
+            self.env["account.followup.run"].with_company(company)._record_followup_run(run_results)
             left = partners.browse(candidate_ids[max_batches * batch_size:])
             work_left = work_left or bool(left.filtered(lambda partner: not partner.followup_failed))
         if work_left:
