@@ -3,7 +3,7 @@
     "name": "Payment Follow-up",
     "summary": "Remind customers of overdue invoices: follow-up levels, "
     "reports, email, SMS, letters and automatic reminders",
-    "version": "17.0.1.0.0",
+    "version": "17.0.1.1.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/account-payment-followup/account_payment_followup",
     "author": "account_payment_followup developers",
@@ -32,6 +32,7 @@
         "report/customer_statement_templates.xml",
         "data/customer_statement_mail_template_data.xml",
         "wizard/account_followup_send_views.xml",
+        "wizard/account_followup_hold_views.xml",
         "wizard/account_followup_statement_views.xml",
         "views/res_partner_portal_views.xml",
     ],

@@ -1,24 +1,25 @@
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from . import followup_rules
 
-# The fields of a level that place it on its company's ladder (and say whether it charges).
-LADDER_FIELDS = {"delay", "active", "company_id", "late_charges"}
+# The fields of a level that place it on its plan's ladder (and say whether it charges).
+LADDER_FIELDS = {"delay", "active", "company_id", "plan_id", "min_amount", "late_charges"}
 
 
 class AccountFollowupLevel(models.Model):
     _name = "account.followup.level"
     _description = "Follow-up Level"
-    _order = "delay, id"
+    _order = "plan_id, delay, id"
     _check_company_auto = True
     # Archived levels too: their delay still places the lines reminded with them.  The
     # constraint holds against two concurrent writes; `_check_delay_free` names the levels.
     _sql_constraints = [
         (
-            "delay_company_uniq",
-            "unique (company_id, delay)",
-            "Two follow-up levels of a company remind the same number of days after the due "
+            "delay_plan_uniq",
+            "unique (plan_id, delay)",
+            "Two follow-up levels of a plan remind the same number of days after the due "
             "date. Each level needs its own number of days.",
         ),
     ]
@@ -35,6 +36,16 @@ class AccountFollowupLevel(models.Model):
         required=True,
         index=True,
         default=lambda self: self.env.company,
+    )
+    plan_id = fields.Many2one(
+        "account.followup.plan",
+        string="Follow-up Plan",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
+        domain="[('company_id', '=', company_id)]",
+        help="The plan whose customers get this reminder. Left empty, the company's default plan.",
     )
     active = fields.Boolean(default=True)
     send_email = fields.Boolean(default=True)
@@ -72,6 +83,12 @@ class AccountFollowupLevel(models.Model):
         "reminders are automatic.",
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
+    min_amount = fields.Monetary(
+        string="Minimum Amount",
+        help="The level is reached only when the overdue amount of the invoices reaching it adds "
+        "up to at least this amount, in the company's currency (0: any amount). Below it, the "
+        "customer stays with overdue invoices.",
+    )
     fee_amount = fields.Monetary(
         string="Reminder Fee",
         help="Fee charged with each reminder of this level, in the company's currency, when the level "
@@ -118,12 +135,12 @@ class AccountFollowupLevel(models.Model):
     # CONSTRAINTS
     # ------------------------------------------------------------
 
-    def _check_delay_free(self, company, delay, name):
-        """Refuse a delay another level of the company has (archived ones included), naming
+    def _check_delay_free(self, plan, delay, name):
+        """Refuse a delay another level of the plan has (archived ones included), naming
         both levels; called before the row is written (`create`, `write`), as the unique
-        constraint ``delay_company_uniq`` refuses it at once, without names."""
+        constraint ``delay_plan_uniq`` refuses it at once, without names."""
         twin = self.with_context(active_test=False).search(
-            [("id", "not in", self.ids), ("company_id", "=", company.id), ("delay", "=", delay)],
+            [("id", "not in", self.ids), ("plan_id", "=", plan.id), ("delay", "=", delay)],
             limit=1,
         )
         if twin:
@@ -134,7 +151,8 @@ class AccountFollowupLevel(models.Model):
                     "number of days.",
                     level=name,
                     other=twin.name,
-                    company=company.name,
+                    # "of the company", as before the plans, when it is the company's only ladder
+                    company=plan.company_id.name if plan.is_default else plan.display_name,
                     days=delay,
                 )
             )
@@ -171,26 +189,56 @@ class AccountFollowupLevel(models.Model):
     # CRUD METHODS
     # ------------------------------------------------------------
 
+    @api.model
+    def _auto_init(self):
+        """Extends `base` to drop the uniqueness of a delay per company, which a plan now holds
+        (the constraint of databases from before the plans)."""
+        self.env.cr.execute(SQL(
+            "ALTER TABLE IF EXISTS account_followup_level DROP CONSTRAINT IF EXISTS %s",
+            SQL.identifier("account_followup_level_delay_company_uniq"),
+        ))
+        return super()._auto_init()
+
+    def _init_column(self, column_name):
+        """Extends `base`: the levels of a database from before the plans move into a default
+        plan of their company, untouched, before ``plan_id`` becomes required."""
+        if column_name != "plan_id":
+            return super()._init_column(column_name)
+        return self.env["account.followup.plan"]._followup_plans_for_levels_sql()
+
     @api.model_create_multi
     def create(self, vals_list):
-        """Extends `base` to refuse a delay already taken before the INSERT (where the unique
-        constraint would refuse it without naming the levels) and to clear the cached
-        ladders (see `_get_ladder_data`)."""
+        """Extends `base` to put a level created without a plan in its company's default plan,
+        to refuse a delay already taken before the INSERT (where the unique constraint would
+        refuse it without naming the levels) and to clear the cached ladders (see
+        `_get_plans_data`)."""
+        Plan = self.env["account.followup.plan"]
         for vals in vals_list:
+            if vals.get("plan_id") and not vals.get("company_id"):
+                vals["company_id"] = Plan.browse(vals["plan_id"]).company_id.id
+            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+            if not vals.get("plan_id"):
+                vals["plan_id"] = company._followup_ensure_default_plan().id
             if "delay" in vals:
-                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-                self.browse()._check_delay_free(company, vals["delay"], vals.get("name"))
+                self.browse()._check_delay_free(Plan.browse(vals["plan_id"]), vals["delay"], vals.get("name"))
         levels = super().create(vals_list)
         self.env.registry.clear_cache()
         return levels
 
+    def copy_data(self, default=None):
+        """Extends `base`: a copy for another company goes into that company's default plan."""
+        default = dict(default or {})
+        if default.get("company_id") and "plan_id" not in default:
+            default["plan_id"] = False
+        return super().copy_data(default)
+
     def write(self, vals):
         """Extends `base` to refuse a delay already taken (see `create`) and to clear the cached
         ladders when a level moves on it."""
-        if vals.keys() & {"delay", "company_id"}:
+        if vals.keys() & {"delay", "plan_id"}:
             for level in self:
-                company = self.env["res.company"].browse(vals.get("company_id", level.company_id.id))
-                level._check_delay_free(company, vals.get("delay", level.delay), vals.get("name", level.name))
+                plan = self.env["account.followup.plan"].browse(vals.get("plan_id", level.plan_id.id))
+                level._check_delay_free(plan, vals.get("delay", level.delay), vals.get("name", level.name))
         result = super().write(vals)
         if vals.keys() & LADDER_FIELDS:
             self.env.registry.clear_cache()
@@ -221,16 +269,27 @@ class AccountFollowupLevel(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _get_ladder(self, company):
-        """Return the company's active levels as the rules see them, sorted."""
-        return self._get_ladder_and_delays(company)[0]
+    def _get_ladder(self, company, plan_id=None):
+        """Return the active levels of a plan of the company (its default plan when ``plan_id``
+        is not given) as the rules see them, sorted."""
+        default_plan_id, ladders, __ = self._get_plans_data(company.id)
+        return list(ladders.get(plan_id or default_plan_id, ()))
 
     @api.model
     def _get_ladder_and_delays(self, company):
-        """Return the company's ladder and ``{level id: delay}`` of all its levels, archived ones
-        included (they still place the lines reminded with them), in one query."""
-        ladder, delays = self._get_ladder_data(company.id)
-        return list(ladder), dict(delays)
+        """Return the ladder of the company's default plan and ``{level id: delay}`` of all the
+        company's levels, archived ones included (they still place the lines reminded with
+        them)."""
+        default_plan_id, ladders, delays = self._get_plans_data(company.id)
+        return list(ladders.get(default_plan_id, ())), dict(delays)
+
+    @api.model
+    def _get_plan_ladders(self, company):
+        """Return ``(default plan id, {plan id: ladder}, {level id: delay})`` of the company:
+        the ladder of each of its plans, archived plans included (their customers still follow
+        them), and the delays of all its levels."""
+        default_plan_id, ladders, delays = self._get_plans_data(company.id)
+        return default_plan_id, {plan_id: list(ladder) for plan_id, ladder in ladders.items()}, dict(delays)
 
     @api.model
     @tools.ormcache("company_id")
@@ -243,15 +302,40 @@ class AccountFollowupLevel(models.Model):
 
     @api.model
     @tools.ormcache("company_id")
-    def _get_ladder_data(self, company_id):
-        """Cached `_get_ladder_and_delays` (read by every decision), as tuples; any change of a
-        level's delay, active state or company clears it (see `LADDER_FIELDS`)."""
+    def _get_plans_data(self, company_id):
+        """Cached `_get_plan_ladders` (read by every decision), keyed by company and holding
+        the ladder of each plan, as tuples; any change of a level's delay, active state,
+        minimum, plan or company, of a plan's company or of the company's default plan clears
+        it (see `LADDER_FIELDS`)."""
+        self.env["account.followup.plan"].flush_model(["company_id"])
+        self.env["res.company"].flush_model(["followup_default_plan_id"])
+        self.env.cr.execute(SQL(
+            """
+            SELECT company.followup_default_plan_id,
+                   ARRAY(SELECT plan.id FROM account_followup_plan plan WHERE plan.company_id = company.id ORDER BY id)
+              FROM res_company company
+             WHERE company.id = %s
+            """,
+            company_id,
+        ))
+        default_plan_id, plan_ids = self.env.cr.fetchone() or (None, [])
         levels = (
-            self.sudo()  # the ladder is configuration every user may apply
+            # sudo: the levels are configuration every user may apply
+            self.sudo()
             .with_context(active_test=False)
-            .search_read([("company_id", "=", company_id)], ["delay", "active"], order="delay, id")
+            .search_read(
+                [("company_id", "=", company_id)], ["delay", "active", "plan_id", "min_amount"], order="delay, id",
+                load=None,
+            )
         )
-        ladder = followup_rules.sort_ladder(
-            followup_rules.Level(level["delay"], level["id"]) for level in levels if level["active"]
+        ladders = {plan_id: [] for plan_id in plan_ids}
+        for level in levels:
+            if level["active"]:
+                ladders.setdefault(level["plan_id"], []).append(
+                    followup_rules.Level(level["delay"], level["id"], level["min_amount"])
+                )
+        return (
+            default_plan_id or (plan_ids[0] if plan_ids else None),
+            {plan_id: tuple(followup_rules.sort_ladder(ladder)) for plan_id, ladder in ladders.items()},
+            tuple((level["id"], level["delay"]) for level in levels),
         )
-        return tuple(ladder), tuple((level["id"], level["delay"]) for level in levels)

@@ -1,5 +1,5 @@
-from odoo import fields, models
-from odoo.tools import SQL, index_exists
+from odoo import _, api, fields, models
+from odoo.tools import SQL, format_date
 
 
 class AccountMoveLine(models.Model):
@@ -10,6 +10,17 @@ class AccountMoveLine(models.Model):
         string="Exclude from Follow-ups",
         help="Check this box to leave this invoice out of payment reminders, "
         "e.g. while it is disputed with the customer.",
+    )
+    followup_hold_note = fields.Char(
+        string="Exclusion Reason",
+        copy=False,
+        help="Why this invoice is left out of payment reminders, e.g. the dispute it is in.",
+    )
+    followup_hold_until = fields.Date(
+        string="Excluded Until",
+        copy=False,
+        help="From this date the invoice counts again in the follow-up (the same day), and the daily "
+        "run ends its exclusion with a note and an activity for the follow-up responsible.",
     )
     followup_level_id = fields.Many2one(
         "account.followup.level",
@@ -65,20 +76,81 @@ class AccountMoveLine(models.Model):
         next to the income and tax lines the predicate leaves out.
         """
         res = super().init()
-        if not index_exists(self.env.cr, "account_move_line_followup_open_idx"):
-            self.env.cr.execute(SQL(
+        cr = self.env.cr
+        cr.execute(SQL("SELECT indexdef FROM pg_indexes WHERE indexname = %s", "account_move_line_followup_open_idx"))
+        row = cr.fetchone()
+        if row and "followup_hold_until" not in row[0]:
+            # the index of before the exclusions with an end: excluded lines were left out
+            cr.execute(SQL("DROP INDEX %s", SQL.identifier("account_move_line_followup_open_idx")))
+            row = None
+        if not row:
+            # Excluded lines are in it (few next to the others): those whose exclusion ends
+            # today count again at once, before the daily run clears their flag.
+            cr.execute(SQL(
                 """
                 CREATE INDEX account_move_line_followup_open_idx
                     ON account_move_line (company_id, partner_id)
-               INCLUDE (account_id, followup_level_id, amount_residual, date_maturity, date, followup_date)
+               INCLUDE (account_id, followup_level_id, amount_residual, date_maturity, date, followup_date,
+                        blocked, followup_hold_until)
                  WHERE parent_state = 'posted'
                    AND reconciled IS NOT TRUE
-                   AND blocked IS NOT TRUE
                    AND partner_id IS NOT NULL
                    AND amount_residual <> 0
                 """
             ))
         return res
+
+    def action_open_followup_hold(self):
+        """Exclude the line from follow-ups: ask for the reason and offer the end date."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Exclude from Follow-ups"),
+            "res_model": "account.followup.hold",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_line_ids": self.ids},
+        }
+
+    def action_followup_release(self):
+        """Include the line in follow-ups again."""
+        self.write({"blocked": False, "followup_hold_until": False})
+        for move in self.move_id:
+            move._message_log(body=_("Included in follow-ups again."))
+
+    @api.model
+    def _followup_end_holds(self, company, today):
+        """End the exclusions of the company's lines whose end date has come: clear the flag,
+        note it on the invoice and schedule an activity "Exclusion ended: reason" for the
+        customer's follow-up responsible (the daily run)."""
+        lines = self.search([
+            ("company_id", "=", company.id),
+            ("blocked", "=", True),
+            ("followup_hold_until", "!=", False),
+            ("followup_hold_until", "<=", today),
+        ])
+        if not lines:
+            return lines
+        Send = self.env["account.followup.send"]
+        todo_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        for line in lines:
+            reason = line.followup_hold_note or _("no reason given")
+            line.move_id._message_log(body=_(
+                "Exclusion from follow-ups ended on %(date)s: %(reason)s",
+                date=format_date(self.env, line.followup_hold_until),
+                reason=reason,
+            ))
+            if todo_type:
+                partner = line.partner_id.commercial_partner_id
+                line.move_id.activity_schedule(
+                    activity_type_id=todo_type.id,
+                    summary=_("Exclusion ended: %(reason)s", reason=reason),
+                    user_id=Send._get_followup_activity_responsible(
+                        partner, self.env["account.followup.level"], line.move_id
+                    ).id,
+                )
+        lines.write({"blocked": False, "followup_hold_until": False})
+        return lines
 
     def _followup_set_level(self, level_id, followup_date):
         """Record that the lines received a reminder of ``level_id`` on ``followup_date``.

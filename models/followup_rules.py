@@ -9,8 +9,10 @@ decisions taken here.
 
 Vocabulary:
 
-- a *ladder* is the list of a company's active follow-up levels, sorted by
-  delay (days after the due date, negative = before the due date);
+- a *plan* is a ladder of levels a company chases some of its customers with
+  (each customer follows one plan: its own, else the company's default plan);
+- a *ladder* is the list of a plan's active follow-up levels, sorted by delay
+  (days after the due date, negative = before the due date);
 - a *group* is the aggregate of one customer's open receivable lines that
   share the same last applied level (``None`` for never-reminded lines).
 """
@@ -33,6 +35,8 @@ class Level:
 
     delay: int
     id: int = field(compare=True)
+    # The overdue residual the lines reaching this level must add up to (0: none).
+    min_amount: float = field(default=0.0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,10 @@ class LineGroup:
     archived since: its delay still places the lines on the ladder.
     ``oldest_due`` and ``oldest_followup`` only consider lines with a
     positive residual: credit notes and payments never trigger a reminder.
+    ``reached_overdue`` is the overdue residual of the lines of the group that
+    have reached the group's next level themselves (``line_is_due``), which a
+    minimum amount is checked against; ``None``: the whole ``overdue_residual``
+    (the database leaves it out when no level has a minimum amount).
     """
 
     level_id: int | None
@@ -52,6 +60,7 @@ class LineGroup:
     overdue_residual: float
     oldest_due: date | None
     oldest_followup: date | None
+    reached_overdue: float | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,10 @@ class PartnerFollowup:
     total_overdue: float
     # Last levels of the lines a reminder sent today would step up.
     due_level_ids: tuple = ()
+    # The level is reached, but what reached it is below its minimum amount.
+    below_minimum: bool = False
+    # An open promise to pay holds the chase until this day (included).
+    promised_until: date | None = None
 
 
 def sort_ladder(levels):
@@ -132,20 +145,51 @@ def group_reach_date(ladder, group):
     return reach_date(ladder, group.level_delay, group.oldest_due, group.oldest_followup)
 
 
-def decide(ladder, groups, next_action_date, today):
+def meets_minimum(level, overdue_residual):
+    """Tell whether the overdue residual of the lines reaching ``level`` is enough for it.
+
+    Amounts are compared at 6 decimals, as the database sums them exactly.
+    """
+    return level.min_amount <= 0 or round(overdue_residual, 6) >= round(level.min_amount, 6)
+
+
+def promise_holds(promise_date, grace_days, today):
+    """Tell whether an open promise to pay on ``promise_date`` still holds the chase today."""
+    return promise_date is not None and today <= promise_date + timedelta(days=grace_days or 0)
+
+
+def promise_outcome(amount, paid_since, total_overdue):
+    """Decide an open promise whose grace days have passed: ``"kept"`` or ``"broken"``.
+
+    Kept when the payments received since it was recorded reach the amount promised, or
+    when nothing is overdue any more.
+    """
+    if total_overdue <= 0 or round(paid_since, 6) >= round(amount, 6):
+        return "kept"
+    return "broken"
+
+
+def hold_ended(hold_until, today):
+    """Tell whether an excluded line with an end date counts again today."""
+    return hold_until is not None and hold_until <= today
+
+
+def decide(ladder, groups, next_action_date, today, promised_until=None):
     """Decide a customer's status and level from its line groups.
 
-    :param ladder: the company's active levels, sorted (see ``sort_ladder``)
+    :param ladder: the active levels of the customer's plan, sorted (see ``sort_ladder``)
     :param groups: the customer's ``LineGroup`` records
     :param next_action_date: the customer's "Next Reminder" date, or ``None``
     :param today: the user's today
+    :param promised_until: the last day an open promise to pay holds the chase (see
+        ``promise_holds``), or ``None``
     """
     total_due = sum(g.residual for g in groups)
     total_overdue = sum(g.overdue_residual for g in groups)
     if total_due <= 0:
         # Credit notes or unmatched payments cover what is open.
         return PartnerFollowup(STATUS_NO_ACTION, None, total_due, total_overdue)
-    reached = []
+    reached = {}  # target level: [overdue residual, last levels of the groups reaching it]
     upcoming = []
     for group in groups:
         reach = group_reach_date(ladder, group)
@@ -153,18 +197,32 @@ def decide(ladder, groups, next_action_date, today):
             continue
         target = next_level(ladder, group.level_delay)
         if reach <= today:
-            reached.append((target, group.level_id))
+            entry = reached.setdefault(target, [0.0, set()])
+            entry[0] += group.overdue_residual if group.reached_overdue is None else group.reached_overdue
+            entry[1].add(group.level_id)
         else:
             upcoming.append(target)
-    waiting = next_action_date is not None and next_action_date > today
-    if reached and not waiting:
-        level = max(target for target, __ in reached)
-        due_level_ids = tuple(sorted({lid for __, lid in reached}, key=lambda x: (x is not None, x)))
-        return PartnerFollowup(STATUS_IN_NEED, level.id, total_due, total_overdue, due_level_ids)
+    enough = {target: entry for target, entry in reached.items() if meets_minimum(target, entry[0])}
+    below = [target for target in reached if target not in enough]
+    if promised_until is not None and promised_until < today:
+        promised_until = None
+    waiting = (next_action_date is not None and next_action_date > today) or promised_until is not None
+    if enough and not waiting:
+        level = max(enough)
+        due_level_ids = tuple(sorted(set().union(*(entry[1] for entry in enough.values())),
+                                     key=lambda x: (x is not None, x)))
+        return PartnerFollowup(STATUS_IN_NEED, level.id, total_due, total_overdue, due_level_ids,
+                               promised_until=promised_until)
     status = STATUS_OVERDUE if total_overdue > 0 else STATUS_NO_ACTION
-    candidates = [target for target, __ in reached] or upcoming
-    level = max(candidates) if reached else (min(candidates) if candidates else None)
-    return PartnerFollowup(status, level.id if level else None, total_due, total_overdue)
+    if enough:
+        level = max(enough)
+    else:
+        candidates = below + upcoming
+        level = min(candidates) if candidates else None
+    return PartnerFollowup(
+        status, level.id if level else None, total_due, total_overdue,
+        below_minimum=level is not None and level in below, promised_until=promised_until,
+    )
 
 
 def next_reminder_date(ladder, level_id, today):

@@ -15,6 +15,14 @@ FOLLOWUP_INTEREST_REFERENCES = [
 class ResCompany(models.Model):
     _inherit = "res.company"
 
+    followup_default_plan_id = fields.Many2one(
+        "account.followup.plan",
+        string="Default Follow-up Plan",
+        domain="[('company_id', '=', id)]",
+        ondelete="restrict",
+        help="The follow-up plan of the customers who have none of their own.",
+    )
+
     # ---- late-payment charges ----
     followup_interest_policy = fields.Selection(
         selection=[
@@ -83,10 +91,44 @@ class ResCompany(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        """Extends `base` to give every new company the default follow-up levels."""
+        """Extends `base` to give every new company the default follow-up plan and levels."""
         companies = super().create(vals_list)
         companies._followup_create_default_levels()
         return companies
+
+    def write(self, vals):
+        """Extends `base` to clear the cached ladders when the default follow-up plan changes."""
+        result = super().write(vals)
+        if "followup_default_plan_id" in vals:
+            self.env.registry.clear_cache()
+        return result
+
+    def _followup_ensure_default_plan(self):
+        """Return the company's default follow-up plan, made first if it has none: its oldest
+        plan (the one the levels of an upgraded database moved into), else a new one."""
+        self.ensure_one()
+        if self.followup_default_plan_id:
+            return self.followup_default_plan_id
+        # sudo: the plan is made for a company the current user may not be in
+        Plan = self.env["account.followup.plan"].sudo().with_context(active_test=False)
+        plan = Plan.search([("company_id", "=", self.id)], order="id", limit=1)
+        if not plan:
+            plan = Plan.create({
+                "name": self.with_context(lang="en_US")._followup_default_plan_name(),
+                "company_id": self.id,
+            })
+            # the name in every installed language, with the addon's own terms
+            plan.with_context(lang="en_US").update_field_translations("name", {
+                code: self.with_context(lang=code)._followup_default_plan_name()
+                for code, __ in self.env["res.lang"].get_installed() if code != "en_US"
+            })
+        # sudo: a user creating a level may not write on companies
+        self.sudo().followup_default_plan_id = plan
+        return plan
+
+    def _followup_default_plan_name(self):
+        """Return the name of the default follow-up plan, in the language of the context."""
+        return _("Default plan")
 
     def _followup_default_levels_values(self):
         """Return the values of the default follow-up ladder of the company.
@@ -215,15 +257,17 @@ class ResCompany(models.Model):
         self.search([])._followup_create_default_levels()
 
     def _followup_create_default_levels(self):
-        """Create the default follow-up levels of companies that have none yet."""
+        """Create the default follow-up plan of companies that have none yet, and its default
+        levels when the company has no level yet."""
         # sudo: levels are created for companies the current user may not be in
         Level = self.env["account.followup.level"].sudo().with_context(active_test=False, lang="en_US")
         langs = [code for code, __ in self.env["res.lang"].get_installed() if code != "en_US"]
         for company in self:
+            plan = company._followup_ensure_default_plan()
             if Level.search_count([("company_id", "=", company.id)], limit=1):
                 continue
             values = company.with_context(lang="en_US")._followup_default_levels_values()
-            levels = Level.create([dict(vals, company_id=company.id) for vals in values])
+            levels = Level.create([dict(vals, company_id=company.id, plan_id=plan.id) for vals in values])
             # The names and letters are translated with the addon's own terms in every installed language.
             letter_field = Level._fields["letter_text"]
             for lang in langs:

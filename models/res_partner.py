@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -8,6 +8,9 @@ from . import followup_rules
 # and the temporary tables of the statuses they decided.
 _STATUS_CALLS = "account_payment_followup.status_calls"
 _STATUS_TABLES = "account_payment_followup.status_tables"
+# The company-dependent many2one fields the Follow-up Reports group by, and the prefix of
+# their value in ir_property.
+_GROUPABLE_PROPERTIES = {"followup_responsible_id": "res.users,", "followup_plan_id": "account.followup.plan,"}
 
 
 class ResPartner(models.Model):
@@ -42,9 +45,56 @@ class ResPartner(models.Model):
         inverse="_inverse_followup_level_id",
         search="_search_followup_level_id",
         readonly=False,
-        domain=lambda self: [("company_id", "=", self.env.company.id)],
+        domain="[('plan_id', '=', followup_current_plan_id)]",
         groups="account.group_account_readonly,account.group_account_invoice",
         help="The level of the next reminder. Choose another level to send that one next.",
+    )
+    followup_current_plan_id = fields.Many2one(
+        "account.followup.plan",
+        string="Current Follow-up Plan",
+        compute="_compute_followup_current_plan_id",
+        search="_search_followup_current_plan_id",
+        groups="account.group_account_readonly,account.group_account_invoice",
+        help="The customer's follow-up plan, else the company's default plan.",
+    )
+    followup_plan_id = fields.Many2one(
+        "account.followup.plan",
+        string="Follow-up Plan",
+        company_dependent=True,
+        copy=False,
+        # not tracked: every tracked write of a customer would read it (one query more per reminder)
+        domain=lambda self: [("company_id", "=", self.env.company.id)],
+        groups="account.group_account_readonly,account.group_account_invoice",
+        help="The ladder of reminders this customer follows. Empty: the company's default plan. "
+        "A change keeps the reminders already sent: the invoices go on in the new plan from its "
+        "level with the next higher number of days.",
+    )
+    followup_promise_ids = fields.One2many(
+        "account.followup.promise",
+        "partner_id",
+        string="Promises to Pay",
+        domain=lambda self: [("company_id", "=", self.env.company.id)],
+        groups="account.group_account_readonly,account.group_account_invoice",
+    )
+    followup_promise_date = fields.Date(
+        string="Promised for",
+        compute="_compute_followup_promise",
+        search="_search_followup_promise_date",
+        groups="account.group_account_readonly,account.group_account_invoice",
+        help="The date the customer promised to pay: the chase pauses until then, plus the grace days "
+        "of its plan.",
+    )
+    followup_promise_broken = fields.Boolean(
+        string="Broken Promise",
+        compute="_compute_followup_promise",
+        search="_search_followup_promise_broken",
+        groups="account.group_account_readonly,account.group_account_invoice",
+        help="The customer's last promise to pay was broken.",
+    )
+    followup_minimum_note = fields.Char(
+        string="Minimum Not Reached",
+        compute="_compute_followup_data",
+        groups="account.group_account_readonly,account.group_account_invoice",
     )
     total_due = fields.Monetary(
         compute="_compute_followup_data",
@@ -119,6 +169,7 @@ class ResPartner(models.Model):
     @api.depends_context("company")
     def _compute_followup_data(self):
         decisions = self._followup_decide(self._origin.ids)
+        Level = self.env["account.followup.level"]
         for partner in self:
             decision = decisions.get(partner._origin.id)
             if decision:
@@ -131,6 +182,88 @@ class ResPartner(models.Model):
                 partner.followup_level_id = False
                 partner.total_due = 0.0
                 partner.total_overdue = 0.0
+            partner.followup_minimum_note = False
+            if decision and decision.below_minimum:
+                level = Level.browse(decision.level_id)
+                partner.followup_minimum_note = _(
+                    "below the minimum of %(amount)s for %(level)s",
+                    amount=tools.format_amount(self.env, level.min_amount, level.currency_id),
+                    level=level.name,
+                )
+
+    @api.depends("followup_plan_id")
+    @api.depends_context("company")
+    def _compute_followup_current_plan_id(self):
+        default_plan = self.env.company.followup_default_plan_id
+        for partner in self:
+            partner.followup_current_plan_id = partner.followup_plan_id or default_plan
+
+    def _search_followup_current_plan_id(self, operator, value):
+        """Search the customers by the plan they follow: the customers without a plan of
+        their own follow the company's default plan."""
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(_("Unsupported search on the follow-up plan: %(operator)s", operator=operator))
+        values = [value] if operator in ("=", "!=") else list(value or ())
+        plan_ids = [plan_id for plan_id in values if plan_id]
+        domain = [("followup_plan_id", "in", plan_ids)]
+        if self.env.company.followup_default_plan_id.id in plan_ids:
+            domain = ["|", ("followup_plan_id", "=", False), *domain]
+        if operator in ("!=", "not in"):
+            domain = ["!", *domain]
+        return domain
+
+    @api.depends_context("company")
+    def _compute_followup_promise(self):
+        today = fields.Date.context_today(self)
+        promises = self.env["account.followup.promise"].search(
+            [("company_id", "=", self.env.company.id), ("partner_id", "in", self._origin.ids),
+             ("state", "!=", "cancelled")],
+            order="date_recorded desc, id desc",
+        )
+        latest = {}
+        holding = {}
+        for promise in promises:
+            latest.setdefault(promise.partner_id.id, promise)
+            if promise.state == "open" and promise.date_deadline >= today:
+                holding.setdefault(promise.partner_id.id, promise)
+        for partner in self:
+            promise = holding.get(partner._origin.id)
+            partner.followup_promise_date = promise.date if promise else False
+            last = latest.get(partner._origin.id)
+            partner.followup_promise_broken = bool(last) and last.state == "broken"
+
+    def _search_followup_promise_date(self, operator, value):
+        """Search the customers an open promise to pay holds (``!= False``: the *Promised* filter)."""
+        holding = self.env["account.followup.promise"]._search([
+            ("company_id", "=", self.env.company.id),
+            ("state", "=", "open"),
+            ("date_deadline", ">=", fields.Date.context_today(self)),
+        ])
+        if operator == "!=" and not value:
+            return [("id", "in", holding.subselect("partner_id"))]
+        if operator == "=" and not value:
+            return [("id", "not in", holding.subselect("partner_id"))]
+        promises = self.env["account.followup.promise"]._search([
+            ("company_id", "=", self.env.company.id), ("state", "=", "open"), ("date", operator, value),
+        ])
+        return [("id", "in", promises.subselect("partner_id"))]
+
+    def _search_followup_promise_broken(self, operator, value):
+        """Search the customers whose last promise to pay was broken (the *Broken promise* filter)."""
+        if operator not in ("=", "!="):
+            raise UserError(_("Unsupported search on broken promises: %(operator)s", operator=operator))
+        self.env["account.followup.promise"].flush_model()
+        last_broken = SQL(
+            """(SELECT partner_id
+                  FROM (SELECT DISTINCT ON (partner_id) partner_id, state
+                          FROM account_followup_promise
+                         WHERE company_id = %s AND state != 'cancelled'
+                      ORDER BY partner_id, date_recorded DESC, id DESC) AS last
+                 WHERE state = 'broken')""",
+            self.env.company.id,
+        )
+        positive = (operator == "=") == bool(value)
+        return [("id", "in" if positive else "not in", last_broken)]
 
     @api.depends_context("company")
     def _compute_followup_interest_accrued(self):
@@ -152,9 +285,11 @@ class ResPartner(models.Model):
         level is the next one sent (at once when its delay is reached).
         """
         company = self.env.company
-        ladder = self.env["account.followup.level"]._get_ladder(company)
+        Level = self.env["account.followup.level"]
         for partner in self:
             level = partner.followup_level_id
+            plan = partner._get_followup_plan()
+            ladder = Level._get_ladder(company, plan.id)
             if level and level.company_id != company:
                 raise UserError(
                     _(
@@ -163,6 +298,17 @@ class ResPartner(models.Model):
                         level=level.name,
                         other=level.company_id.name,
                         company=company.name,
+                    )
+                )
+            if level and level.plan_id != plan:
+                raise UserError(
+                    _(
+                        'The follow-up level "%(level)s" belongs to the plan %(other)s: choose a level '
+                        "of the plan %(plan)s of %(partner)s.",
+                        level=level.name,
+                        other=level.plan_id.name,
+                        plan=plan.name,
+                        partner=partner.display_name,
                     )
                 )
             if not level:
@@ -273,14 +419,14 @@ class ResPartner(models.Model):
         return result
 
     def _field_to_sql(self, alias, fname, query=None):
-        """Extends `base` to group the Follow-up Reports by responsible.
+        """Extends `base` to group the Follow-up Reports by responsible and by plan.
 
-        The responsible is company-dependent, so its value lives in ``ir_property``:
-        join the property of the current company to read it as a column.
+        These are company-dependent, so their value lives in ``ir_property``: join the
+        property of the current company to read it as a column.
         """
-        if fname != "followup_responsible_id" or query is None:
+        if fname not in _GROUPABLE_PROPERTIES or query is None:
             return super()._field_to_sql(alias, fname, query)
-        prop_alias = query.make_alias(alias, "followup_responsible_property")
+        prop_alias = query.make_alias(alias, f"{fname}_property")
         field = self.env["ir.model.fields"]._get(self._name, fname)
         query.add_join(
             "LEFT JOIN",
@@ -297,16 +443,20 @@ class ResPartner(models.Model):
             ),
         )
         # "res.users,42" -> 42; no comma in the expression: read_group splits orders on commas
-        return SQL("CAST(SUBSTRING(%s FROM 11) AS integer)", SQL.identifier(prop_alias, "value_reference"))
+        return SQL(
+            "CAST(SUBSTRING(%s FROM %s) AS integer)",
+            SQL.identifier(prop_alias, "value_reference"),
+            len(_GROUPABLE_PROPERTIES[fname]) + 1,
+        )
 
     def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
-        """Extends `base` to order the groups of responsibles (see `_field_to_sql`)."""
-        if field_name != "followup_responsible_id":
+        """Extends `base` to order the groups of responsibles and plans (see `_field_to_sql`)."""
+        if field_name not in _GROUPABLE_PROPERTIES:
             return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
         self._field_to_sql(alias, field_name, query)  # adds the join
         # Order on the raw reference: read_group copies order terms up to their first
         # space into its GROUP BY, which an expression would not survive.
-        reference = SQL.identifier(query.make_alias(alias, "followup_responsible_property"), "value_reference")
+        reference = SQL.identifier(query.make_alias(alias, f"{field_name}_property"), "value_reference")
         return SQL("%s %s %s", reference, direction, nulls)
 
     # ------------------------------------------------------------
@@ -324,6 +474,22 @@ class ResPartner(models.Model):
             "view_mode": "form",
             "views": [(self.env.ref("account_payment_followup.res_partner_view_form_followup").id, "form")],
             "target": "current",
+        }
+
+    def action_open_followup_promise(self):
+        """Record a promise to pay of the customer."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Promise to pay of %(partner)s", partner=self.commercial_partner_id.display_name),
+            "res_model": "account.followup.promise",
+            "view_mode": "form",
+            "views": [(self.env.ref("account_payment_followup.account_followup_promise_view_form").id, "form")],
+            "target": "new",
+            "context": {
+                "default_partner_id": self.commercial_partner_id.id,
+                "default_amount": self.commercial_partner_id.total_overdue,
+            },
         }
 
     def action_open_followup_send(self):
@@ -372,10 +538,16 @@ class ResPartner(models.Model):
             self._get_followup_lines_domain()
             + [
                 ("partner_id", "in", self.commercial_partner_id.ids),
-                ("blocked", "=", False),
+                "|", ("blocked", "=", False), ("followup_hold_until", "<=", fields.Date.context_today(self)),
                 ("amount_residual", "!=", 0),
             ]
         )
+
+    def _get_followup_plan(self):
+        """Return the follow-up plan of the customer in the current company: its own, else the
+        company's default plan."""
+        self.ensure_one()
+        return self.commercial_partner_id.followup_plan_id or self.env.company.followup_default_plan_id
 
     def _get_followup_owed_lines(self):
         """Return the customers' *owed lines*: open lines with an amount owed, what a
@@ -383,15 +555,18 @@ class ResPartner(models.Model):
         return self._get_followup_open_lines().filtered(lambda line: line.amount_residual > 0)
 
     @api.model
-    def _followup_open_lines_sql(self, company, partner_ids=None):
+    def _followup_open_lines_sql(self, company, partner_ids=None, join=None):
         """Return the ``FROM ... WHERE`` of the company's open lines, as ``line``.
 
         The lines of `_get_followup_open_lines`: excluded lines and lines with nothing
         left are left out.  Pending changes are flushed first.
+
+        :param join: an SQL join on ``line`` to add (e.g. the plans of the customers)
         """
         self.env["account.move.line"].flush_model(
             ["partner_id", "followup_level_id", "amount_residual", "date_maturity", "date",
-             "followup_date", "company_id", "account_id", "parent_state", "reconciled", "blocked"]
+             "followup_date", "company_id", "account_id", "parent_state", "reconciled", "blocked",
+             "followup_hold_until"]
         )
         self.env["ir.property"].flush_model()
         # A sub-select rather than a join: PostgreSQL then estimates the lines well and
@@ -404,19 +579,23 @@ class ResPartner(models.Model):
         return SQL(
             """
               FROM account_move_line line
+                   %s
              WHERE line.company_id = %s
                AND line.account_id = ANY(ARRAY(%s))
                AND line.parent_state = 'posted'
                AND line.reconciled IS NOT TRUE
-               AND line.blocked IS NOT TRUE
+               -- an excluded line counts again from the day its exclusion ends
+               AND (line.blocked IS NOT TRUE OR line.followup_hold_until <= %s)
                AND line.partner_id IS NOT NULL
                -- Lines with nothing left to pay change no decision (they add nothing to the
                -- sums and every date ignores them): leaving them out keeps the index small.
                AND line.amount_residual <> 0
                %s
             """,
+            join or SQL(),
             company.id,
             receivable_ids.subselect(),
+            fields.Date.context_today(self),
             SQL("AND line.partner_id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL(),
         )
 
@@ -443,8 +622,14 @@ class ResPartner(models.Model):
         whether its last reminder failed: ``partner_id, level_id, level_delay, residual,
         overdue, oldest_due, oldest_followup, next_date, failed``.
 
+        and the customer's plan (``plan_id``: its own, else the company's default plan).
+
+        ``reached_overdue`` (see ``followup_rules.LineGroup``) only when a level of the
+        company has a minimum amount (else ``NULL``).
+
         :param dict delays: ``{level id: delay}`` of the company's levels
         """
+        reached_overdue, line_plan_join = self._followup_reached_overdue_sql(company, today, delays)
         return SQL(
             """
             WITH line_groups AS (
@@ -459,24 +644,134 @@ class ResPartner(models.Model):
                        CASE WHEN BOOL_OR(line.followup_date IS NULL) FILTER (WHERE line.amount_residual > 0)
                             THEN NULL
                             ELSE MIN(line.followup_date) FILTER (WHERE line.amount_residual > 0)
-                       END AS oldest_followup
+                       END AS oldest_followup,
+                       %(reached_overdue)s AS reached_overdue
                 %(lines)s
               GROUP BY line.partner_id, line.followup_level_id
             )
             SELECT line_groups.*, prop.value_datetime::date AS next_date,
-                   COALESCE(failed.value_integer, 0) = 1 AS failed
+                   COALESCE(failed.value_integer, 0) = 1 AS failed,
+                   %(plan_id)s AS plan_id,
+                   promised.promised_until
               FROM line_groups
               %(next_date_join)s
               %(failed_join)s
+              %(plan_join)s
+              %(promised_join)s
             """,
             level_delay=self._followup_level_case(delays, lambda level_id, delay: delay),
             today=today,
-            lines=self._followup_open_lines_sql(company, partner_ids),
+            reached_overdue=reached_overdue,
+            lines=self._followup_open_lines_sql(company, partner_ids, join=line_plan_join),
             next_date_join=self._followup_next_date_join(company, SQL("line_groups.partner_id")),
             failed_join=self._followup_property_join(
                 company, "followup_failed", "failed", SQL("line_groups.partner_id")
             ),
+            **self._followup_plan_sql(company, SQL("line_groups.partner_id")),
+            promised_join=self._followup_promised_join(company, today, SQL("line_groups.partner_id")),
         )
+
+    @api.model
+    def _followup_promised_join(self, company, today, partner_id):
+        """Return the join of the customers an open promise to pay holds today, as ``promised``
+        (``promised_until``: the last day it holds, see ``followup_rules.promise_holds``)."""
+        self.env["account.followup.promise"].flush_model(["partner_id", "company_id", "state", "date_deadline"])
+        return SQL(
+            """
+            LEFT JOIN (SELECT partner_id, MAX(date_deadline) AS promised_until
+                         FROM account_followup_promise
+                        WHERE company_id = %s AND state = 'open' AND date_deadline >= %s
+                     GROUP BY partner_id) AS promised
+                   ON promised.partner_id = %s
+            """,
+            company.id,
+            today,
+            partner_id,
+        )
+
+    @api.model
+    def _followup_reached_overdue_sql(self, company, today, delays):
+        """Return the aggregate of the overdue residual of the lines that reached the next level
+        of their group themselves (``followup_rules.line_is_due`` in the ladder of the customer's
+        plan), and the join of the customers' plans it needs; ``NULL`` when no level of the
+        company has a minimum amount (nothing then needs it).
+        """
+        default_plan_id, ladders, __ = self.env["account.followup.level"]._get_plan_ladders(company)
+        if not any(level.min_amount > 0 for ladder in ladders.values() for level in ladder):
+            return SQL("NULL::numeric"), None
+        due = SQL("COALESCE(line.date_maturity, line.date)")
+
+        def line_is_due(ladder):
+            """``followup_rules.line_is_due`` of the line, for each last level it may have."""
+            last, gap = ladder[-1].delay, followup_rules.repeat_gap(ladder)
+            whens = []
+            for level_id, delay in sorted(delays.items()):
+                if followup_rules.is_last(ladder, delay):
+                    reach = SQL(
+                        "CASE WHEN line.followup_date IS NULL THEN %s + %s ELSE line.followup_date + %s END",
+                        due, last, gap,
+                    )
+                else:
+                    reach = SQL("%s + %s", due, followup_rules.next_level(ladder, delay).delay)
+                whens.append(SQL("WHEN %s THEN %s <= %s", level_id, reach, today))
+            return SQL(
+                "CASE line.followup_level_id %s ELSE %s + %s <= %s END",
+                SQL(" ").join(whens), due, ladder[0].delay, today,
+            )
+
+        line_plans = {plan_id: ladder for plan_id, ladder in sorted(ladders.items()) if ladder}
+        if not line_plans:
+            return SQL("NULL::numeric"), None
+        join = None
+        if len(ladders) <= 1:
+            reached = line_is_due(line_plans[default_plan_id]) if default_plan_id in line_plans else SQL("FALSE")
+        else:
+            field = self.env["ir.model.fields"]._get("res.partner", "followup_plan_id")
+            join = SQL(
+                """
+                LEFT JOIN (SELECT CAST(SUBSTRING(res_id FROM %(partner_start)s) AS integer) AS partner_id,
+                                  CAST(SUBSTRING(value_reference FROM %(plan_start)s) AS integer) AS plan_id
+                             FROM ir_property
+                            WHERE fields_id = %(field)s AND company_id = %(company)s
+                              AND value_reference IS NOT NULL) AS line_plan
+                       ON line_plan.partner_id = line.partner_id
+                """,
+                partner_start=len("res.partner,") + 1,
+                plan_start=len("account.followup.plan,") + 1,
+                field=field.id,
+                company=company.id,
+            )
+            reached = SQL(
+                "CASE COALESCE(line_plan.plan_id, %s) %s END",
+                default_plan_id,
+                SQL(" ").join(SQL("WHEN %s THEN %s", plan_id, line_is_due(ladder))
+                              for plan_id, ladder in line_plans.items()),
+            )
+        return (
+            SQL(
+                "COALESCE(SUM(line.amount_residual) FILTER (WHERE %s < %s AND %s), 0)",
+                due, today, reached,
+            ),
+            join,
+        )
+
+    @api.model
+    def _followup_plan_sql(self, company, partner_id):
+        """Return ``{"plan_id": expression, "plan_join": join}``: the customers' follow-up plan
+        (company-dependent, else the company's default plan); no join while the company has a
+        single plan."""
+        default_plan_id, ladders, __ = self.env["account.followup.level"]._get_plan_ladders(company)
+        if len(ladders) <= 1:
+            return {"plan_id": SQL("%s::int", default_plan_id), "plan_join": SQL()}
+        return {
+            # "account.followup.plan,42" -> 42
+            "plan_id": SQL(
+                "COALESCE(CAST(SUBSTRING(plan_prop.value_reference FROM %s) AS integer), %s)",
+                len("account.followup.plan,") + 1,
+                default_plan_id,
+            ),
+            "plan_join": self._followup_property_join(company, "followup_plan_id", "plan_prop", partner_id),
+        }
 
     @api.model
     def _followup_next_date_join(self, company, partner_id):
@@ -511,22 +806,28 @@ class ResPartner(models.Model):
         a few rows each, never from the move lines themselves.
 
         :return: ``({partner_id: [LineGroup]}, {partner_id: next reminder date},
-            {partner_id whose last reminder failed})``
+            {partner_id whose last reminder failed}, {partner_id: plan id},
+            {partner_id: last day an open promise to pay holds the chase, or None})``
         """
         self.env.cr.execute(self._followup_groups_sql(company, today, delays, partner_ids))
         groups = {}
         next_dates = {}
         failed = set()
-        for partner_id, level_id, level_delay, residual, overdue, oldest_due, oldest_followup, next_date, fail in (
-            self.env.cr.fetchall()
-        ):
+        plans = {}
+        promised = {}
+        for (partner_id, level_id, level_delay, residual, overdue, oldest_due, oldest_followup, reached_overdue,
+             next_date, fail, plan_id, promised_until) in self.env.cr.fetchall():
             groups.setdefault(partner_id, []).append(
-                followup_rules.LineGroup(level_id, level_delay, residual, overdue, oldest_due, oldest_followup)
+                followup_rules.LineGroup(
+                    level_id, level_delay, residual, overdue, oldest_due, oldest_followup, reached_overdue
+                )
             )
             next_dates[partner_id] = next_date
+            plans[partner_id] = plan_id
+            promised[partner_id] = promised_until
             if fail:
                 failed.add(partner_id)
-        return groups, next_dates, failed
+        return groups, next_dates, failed, plans, promised
 
     @api.model
     def _followup_status_sql(self, statuses):
@@ -540,7 +841,11 @@ class ResPartner(models.Model):
         """
         company = self.env.company
         today = fields.Date.context_today(self)
-        ladder, delays = self.env["account.followup.level"]._get_ladder_and_delays(company)
+        default_plan_id, ladders, delays = self.env["account.followup.level"]._get_plan_ladders(company)
+        if len(ladders) > 1 or any(level.min_amount > 0 for ladder in ladders.values() for level in ladder):
+            return self._followup_status_targets_sql(company, today, statuses)
+        # One plan without minimum amounts: one pass over the lines, no grouping by level.
+        ladder = ladders.get(default_plan_id, [])
         due = SQL("COALESCE(line.date_maturity, line.date)")
         reached = [SQL("FALSE")]
         if ladder:
@@ -584,12 +889,14 @@ class ResPartner(models.Model):
                        CASE
                            WHEN partners.residual <= 0 THEN %(no_action)s
                            WHEN partners.reached
-                                AND NOT COALESCE(prop.value_datetime::date > %(today)s, FALSE) THEN %(in_need)s
+                                AND NOT COALESCE(prop.value_datetime::date > %(today)s, FALSE)
+                                AND promised.partner_id IS NULL THEN %(in_need)s
                            WHEN partners.overdue > 0 THEN %(overdue)s
                            ELSE %(no_action)s
                        END AS status
                   FROM partners
                   %(next_date_join)s
+                  %(promised_join)s
             )
             SELECT partner_id FROM decisions WHERE status = ANY(%(statuses)s))
             """,
@@ -598,6 +905,127 @@ class ResPartner(models.Model):
             reached=SQL(" OR ").join(reached),
             lines=self._followup_open_lines_sql(company),
             next_date_join=self._followup_next_date_join(company, SQL("partners.partner_id")),
+            promised_join=self._followup_promised_join(company, today, SQL("partners.partner_id")),
+            no_action=followup_rules.STATUS_NO_ACTION,
+            in_need=followup_rules.STATUS_IN_NEED,
+            overdue=followup_rules.STATUS_OVERDUE,
+            statuses=list(statuses),
+        )
+
+    @api.model
+    def _followup_targets_sql(self, company, groups):
+        """Return the query of the customers' line groups with the level each one reaches next.
+
+        The groups (``groups``: the relation of `_followup_groups_sql`) with ``target_id``, ``target_delay`` and
+        ``target_min`` (``followup_rules.next_level`` in the ladder of the customer's plan, and
+        its minimum amount) and ``reach`` (``followup_rules.group_reach_date``), for each plan
+        of the company.
+        """
+        ladders = self.env["account.followup.level"]._get_plan_ladders(company)[1]
+        ladders = {plan_id: ladder for plan_id, ladder in sorted(ladders.items()) if ladder}
+
+        def by_plan(value_of_ladder):
+            """``CASE groups.plan_id WHEN <plan> THEN <value in its ladder> ... END``."""
+            if not ladders:
+                return SQL("NULL")
+            whens = [SQL("WHEN %s THEN %s", plan_id, value_of_ladder(ladder)) for plan_id, ladder in ladders.items()]
+            return SQL("CASE groups.plan_id %s END", SQL(" ").join(whens))
+
+        def next_level(ladder, column):
+            """``followup_rules.next_level`` of the groups: the first level beyond their delay."""
+            whens = [SQL("WHEN groups.level_delay < %s THEN %s", level.delay, getattr(level, column))
+                     for level in ladder]
+            return SQL(
+                "CASE WHEN groups.level_delay IS NULL THEN %s %s ELSE %s END",
+                getattr(ladder[0], column), SQL(" ").join(whens), getattr(ladder[-1], column),
+            )
+
+        def reach(ladder):
+            """``followup_rules.group_reach_date``."""
+            last = ladder[-1].delay
+            return SQL(
+                """CASE WHEN groups.oldest_due IS NULL THEN NULL
+                        WHEN groups.level_delay >= %(last)s THEN
+                            CASE WHEN groups.oldest_followup IS NULL THEN groups.oldest_due + %(last)s
+                                 ELSE groups.oldest_followup + %(gap)s
+                            END
+                        ELSE groups.oldest_due + %(target_delay)s
+                   END""",
+                last=last, gap=followup_rules.repeat_gap(ladder), target_delay=next_level(ladder, "delay"),
+            )
+
+        return SQL(
+            """
+            SELECT groups.*,
+                   %(target_id)s AS target_id,
+                   %(target_delay)s AS target_delay,
+                   %(target_min)s AS target_min,
+                   %(reach)s AS reach
+              FROM %(groups)s AS groups
+            """,
+            target_id=by_plan(lambda ladder: next_level(ladder, "id")),
+            target_delay=by_plan(lambda ladder: next_level(ladder, "delay")),
+            target_min=by_plan(lambda ladder: next_level(ladder, "min_amount")),
+            reach=by_plan(reach),
+            groups=groups,
+        )
+
+    @api.model
+    def _followup_reached_targets_sql(self, company, today, groups):
+        """Return the query of the levels each customer's line groups reach or will reach:
+        ``partner_id, target_id, target_delay, enough`` (``enough``: reached today, by lines
+        whose overdue residual meets the level's minimum, ``followup_rules.meets_minimum``)."""
+        return SQL(
+            """
+            SELECT partner_id, target_id, target_delay,
+                   COALESCE(BOOL_OR(reach <= %(today)s), FALSE)
+                   AND (MIN(target_min) <= 0
+                        OR COALESCE(SUM(COALESCE(reached_overdue, overdue)) FILTER (WHERE reach <= %(today)s), 0)
+                           >= MIN(target_min)) AS enough
+              FROM (%(targets)s) AS targets
+             WHERE reach IS NOT NULL
+          GROUP BY partner_id, target_id, target_delay
+            """,
+            today=today,
+            targets=self._followup_targets_sql(company, groups),
+        )
+
+    @api.model
+    def _followup_status_targets_sql(self, company, today, statuses):
+        """Return `_followup_status_sql` for a company with several plans or minimum amounts:
+        the rules of ``followup_rules.decide`` applied to the customers' line groups and the
+        levels they reach (`_followup_reached_targets_sql`)."""
+        return SQL(
+            """
+            (WITH groups AS (%(groups)s),
+                  partners AS (
+                SELECT partner_id, SUM(residual) AS residual, SUM(overdue) AS overdue, MAX(next_date) AS next_date,
+                       MAX(promised_until) AS promised_until
+                  FROM groups
+              GROUP BY partner_id
+            ),
+                  enough AS (
+                SELECT DISTINCT partner_id FROM (%(reached)s) AS reached WHERE enough
+            ),
+                  decisions AS (
+                SELECT partners.partner_id,
+                       CASE
+                           WHEN partners.residual <= 0 THEN %(no_action)s
+                           WHEN enough.partner_id IS NOT NULL
+                                AND NOT COALESCE(partners.next_date > %(today)s, FALSE)
+                                AND partners.promised_until IS NULL THEN %(in_need)s
+                           WHEN partners.overdue > 0 THEN %(overdue)s
+                           ELSE %(no_action)s
+                       END AS status
+                  FROM partners
+             LEFT JOIN enough ON enough.partner_id = partners.partner_id
+            )
+            SELECT partner_id FROM decisions WHERE status = ANY(%(statuses)s))
+            """,
+            groups=self._followup_groups_sql(company, today, self.env["account.followup.level"]._get_plan_ladders(
+                company)[2]),
+            reached=self._followup_reached_targets_sql(company, today, SQL("groups")),
+            today=today,
             no_action=followup_rules.STATUS_NO_ACTION,
             in_need=followup_rules.STATUS_IN_NEED,
             overdue=followup_rules.STATUS_OVERDUE,
@@ -609,59 +1037,36 @@ class ResPartner(models.Model):
         """Return the query of ``partner_id, level_id``: the level of the next reminder of
         each customer of the current company with open lines (``NULL``: none).
 
-        The level ``followup_rules.decide`` gives, in SQL, from the line groups of
-        `_followup_groups_sql`: the highest level a group has reached, else the lowest
-        one a group will reach.  ``tests/test_followup_scale.py`` proves that it decides
-        as the rules do.
+        The level ``followup_rules.decide`` gives, in SQL, from the levels the customer's line
+        groups reach (`_followup_reached_targets_sql`, in the ladder of its plan): the highest
+        one reached by enough, else the lowest one reached or to be reached.
+        ``tests/test_followup_scale.py`` proves that it decides as the rules do.
         """
         company = self.env.company
         today = fields.Date.context_today(self)
-        ladder, delays = self.env["account.followup.level"]._get_ladder_and_delays(company)
-        if not ladder:
-            return SQL("(SELECT NULL::int AS partner_id, NULL::int AS level_id WHERE FALSE)")
-        last = ladder[-1]
-
-        def next_level(column):
-            """``followup_rules.next_level`` of the groups: the first level beyond their delay."""
-            whens = [SQL("WHEN groups.level_delay < %s THEN %s", level.delay, getattr(level, column))
-                     for level in ladder]
-            return SQL(
-                "CASE WHEN groups.level_delay IS NULL THEN %s %s ELSE %s END",
-                getattr(ladder[0], column), SQL(" ").join(whens), getattr(last, column),
-            )
-
+        delays = self.env["account.followup.level"]._get_plan_ladders(company)[2]
         return SQL(
             """
-            (WITH targets AS (
-                SELECT groups.partner_id,
-                       groups.residual,
-                       %(target_id)s AS target_id,
-                       %(target_delay)s AS target_delay,
-                       -- followup_rules.group_reach_date
-                       CASE WHEN groups.oldest_due IS NULL THEN NULL
-                            WHEN groups.level_delay >= %(last)s THEN
-                                CASE WHEN groups.oldest_followup IS NULL THEN groups.oldest_due + %(last)s
-                                     ELSE groups.oldest_followup + %(gap)s
-                                END
-                            ELSE groups.oldest_due + %(target_delay)s
-                       END AS reach
-                  FROM (%(groups)s) AS groups
+            (WITH groups AS (%(groups)s),
+                  partners AS (
+                SELECT partner_id, SUM(residual) AS residual
+                  FROM groups
+              GROUP BY partner_id
             )
-            SELECT partner_id,
-                   CASE WHEN SUM(residual) <= 0 THEN NULL
-                        WHEN BOOL_OR(reach <= %(today)s) THEN
-                            (ARRAY_AGG(target_id ORDER BY target_delay DESC) FILTER (WHERE reach <= %(today)s))[1]
-                        ELSE (ARRAY_AGG(target_id ORDER BY target_delay) FILTER (WHERE reach IS NOT NULL))[1]
+            SELECT partners.partner_id,
+                   CASE WHEN partners.residual <= 0 THEN NULL
+                        WHEN BOOL_OR(reached.enough) THEN
+                            (ARRAY_AGG(reached.target_id ORDER BY reached.target_delay DESC, reached.target_id DESC)
+                                FILTER (WHERE reached.enough))[1]
+                        ELSE (ARRAY_AGG(reached.target_id ORDER BY reached.target_delay, reached.target_id)
+                                FILTER (WHERE reached.target_id IS NOT NULL))[1]
                    END AS level_id
-              FROM targets
-          GROUP BY partner_id)
+              FROM partners
+         LEFT JOIN (%(reached)s) AS reached ON reached.partner_id = partners.partner_id
+          GROUP BY partners.partner_id, partners.residual)
             """,
-            target_id=next_level("id"),
-            target_delay=next_level("delay"),
-            last=last.delay,
-            gap=followup_rules.repeat_gap(ladder),
             groups=self._followup_groups_sql(company, today, delays),
-            today=today,
+            reached=self._followup_reached_targets_sql(company, today, SQL("groups")),
         )
 
     @api.model
@@ -679,15 +1084,27 @@ class ResPartner(models.Model):
 
         :return: ``({partner_id: PartnerFollowup}, {partner_id whose last reminder failed})``
         """
+        return self._followup_decide_batch(partner_ids)[:2]
+
+    @api.model
+    def _followup_decide_batch(self, partner_ids=None):
+        """Decide as `_followup_decide_with_failures`, and tell each customer's plan.
+
+        :return: ``({partner_id: PartnerFollowup}, {partner_id whose last reminder failed},
+            {partner_id: follow-up plan id})``
+        """
         company = self.env.company
         today = fields.Date.context_today(self)
-        ladder, delays = self.env["account.followup.level"]._get_ladder_and_delays(company)
-        groups, next_dates, failed = self._followup_query_groups(company, today, delays, partner_ids)
+        __, ladders, delays = self.env["account.followup.level"]._get_plan_ladders(company)
+        groups, next_dates, failed, plans, promised = self._followup_query_groups(company, today, delays, partner_ids)
         decisions = {
-            partner_id: followup_rules.decide(ladder, partner_groups, next_dates[partner_id], today)
+            partner_id: followup_rules.decide(
+                ladders.get(plans[partner_id], []), partner_groups, next_dates[partner_id], today,
+                promised_until=promised[partner_id],
+            )
             for partner_id, partner_groups in groups.items()
         }
-        return decisions, failed
+        return decisions, failed, plans
 
     @api.model
     def _get_followup_cron_partner_ids(self):

@@ -10,3 +10,5 @@ from . import test_followup_portal
 from . import test_customer_statement
 from . import test_followup_history
 from . import test_followup_analysis
+from . import test_followup_plans
+from . import test_followup_promises

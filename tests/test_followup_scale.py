@@ -100,6 +100,51 @@ class TestFollowupScaleBulk(FollowupTestCommon):
         self.receivable_lines(last_level).write({"followup_level_id": self.level_3.id, "followup_date": False})
         customers |= waiting | covered | repeated
         self.level_2.copy({"delay": 45, "active": False})  # archived: not on the ladder
+        seen, seen_levels = self.check_searches_decide_as_the_rules(customers, range(-35, 250, 5))
+        self.assertEqual(seen, {STATUS_IN_NEED, STATUS_OVERDUE, STATUS_NO_ACTION}, "every status was met")
+        self.assertLessEqual({*(self.level_1 + self.level_2 + self.level_3).ids, False}, seen_levels,
+                             "every level of the first company was met")
+
+    def test_status_search_decides_as_the_rules_with_plans_and_minimums(self):
+        """The same proof with a second plan (customers on it, some of them reminded in the
+        default plan before: they step on in the new one), minimum amounts just under and just
+        over what the invoices reaching the levels owe, in both plans."""
+        customers = self.env["res.partner"]
+        Level = self.env["account.followup.level"]
+        export = self.env["account.followup.plan"].create({"name": "Export", "company_id": self.company.id})
+        Level.create([
+            {"name": "Export 10", "delay": 10, "plan_id": export.id, "min_amount": 150.0},
+            {"name": "Export 15", "delay": 15, "plan_id": export.id},
+            {"name": "Export 45", "delay": 45, "plan_id": export.id, "min_amount": 700.0},
+        ])
+        self.level_1.min_amount = 100.0
+        self.level_3.min_amount = 1500.0
+        for kind, spec in followup_bulk.SPECS.items():
+            for plan in (False, export):
+                customer = self.new_customer(f"Plans {kind} {plan and plan.name}")
+                followup_bulk.create_sample(self.env, customer, spec, self.companies, self.foreign, self.today)
+                customer.followup_plan_id = plan
+                customers |= customer
+        under, over, moved = (self.new_customer(name) for name in ("Under", "Over", "Moved"))
+        self.create_invoice(partner=under, amount=99.99, due_days_ago=20)
+        self.create_invoice(partner=under, amount=500.0, due_days_ago=3)
+        self.create_invoice(partner=over, amount=60.0, due_days_ago=20)
+        self.create_invoice(partner=over, amount=40.0, due_days_ago=16)
+        reminded = self.create_invoice(partner=moved, amount=800.0, due_days_ago=20)
+        self.receivable_lines(reminded).write({"followup_level_id": self.level_1.id, "followup_date": self.days_ago(5)})
+        moved.followup_plan_id = export
+        customers |= under | over | moved
+        seen, seen_levels = self.check_searches_decide_as_the_rules(customers, range(-35, 250, 5))
+        self.assertEqual(seen, {STATUS_IN_NEED, STATUS_OVERDUE, STATUS_NO_ACTION}, "every status was met")
+        self.assertLessEqual({self.level_1.id, False}, seen_levels, "levels of the default plan were met")
+        self.assertGreaterEqual(len(seen_levels & set(export.level_ids.ids)), 2, "levels of the export plan were met")
+        decisions = self.env["res.partner"]._followup_decide((under | over).ids)
+        self.assertEqual((decisions[under.id].status, decisions[under.id].below_minimum), (STATUS_OVERDUE, True))
+        self.assertEqual((decisions[over.id].status, decisions[over.id].below_minimum), (STATUS_IN_NEED, False))
+
+    def check_searches_decide_as_the_rules(self, customers, offsets):
+        """Check, day by day, that searching by status and by level finds the customers the rules
+        put there, in both companies; return the statuses and levels met."""
         statuses = (STATUS_IN_NEED, STATUS_OVERDUE, STATUS_NO_ACTION)
         levels = {
             company: self.env["account.followup.level"].search([("company_id", "=", company.id)])
@@ -107,7 +152,7 @@ class TestFollowupScaleBulk(FollowupTestCommon):
         }
         seen = set()
         seen_levels = set()
-        for offset in range(-35, 250, 5):
+        for offset in offsets:
             day = self.today + timedelta(days=offset)
             with freeze_time(f"{day} 12:00:00"):
                 for company in self.companies.values():
@@ -131,9 +176,7 @@ class TestFollowupScaleBulk(FollowupTestCommon):
                         )
                         self.assertEqual(found, expected, f"level {level_id} on {day} in {company.name}")
                         seen_levels |= {level_id} if expected else set()
-        self.assertEqual(seen, set(statuses), "every status was met")
-        self.assertLessEqual({*(self.level_1 + self.level_2 + self.level_3).ids, False}, seen_levels,
-                             "every level of the first company was met")
+        return seen, seen_levels
 
     def test_clones_are_posted_balanced_and_reconciled(self):
         """Clones are posted, balanced entries of the new customer whose partial payments follow them."""

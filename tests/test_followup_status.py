@@ -270,7 +270,7 @@ class TestFollowupLevel(FollowupTestCommon):
         Level = self.env["account.followup.level"]
         self.level_1.active = False
         with patch.object(type(Level), "_check_delay_free"), mute_logger("odoo.sql_db"), \
-                self.assertRaisesRegex(psycopg2.IntegrityError, "account_followup_level_delay_company_uniq"):
+                self.assertRaisesRegex(psycopg2.IntegrityError, "account_followup_level_delay_plan_uniq"):
             Level.create({"name": "Concurrent first reminder", "delay": 15, "company_id": self.company.id})
 
     def test_same_delay_in_another_company(self):

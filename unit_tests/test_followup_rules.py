@@ -183,3 +183,163 @@ def test_reminder_date_sends_once(ladder, due_days_ago):
     after = group(level=sent, due_days_ago=due_days_ago, followup_days_ago=0)
     next_date = r.next_reminder_date(ladder, sent.id, TODAY)
     assert r.decide(ladder, [after], next_date, TODAY).status != r.STATUS_IN_NEED
+
+
+# ---- collections policy: plans, minimum amounts, holds, promises (issue 13) -----------
+
+
+def _decide_before_minimums(ladder, groups, next_action_date, today):
+    """``decide`` as it was before minimum amounts and promises, the reference of the
+    property below."""
+    total_due = sum(g.residual for g in groups)
+    total_overdue = sum(g.overdue_residual for g in groups)
+    if total_due <= 0:
+        return r.PartnerFollowup(r.STATUS_NO_ACTION, None, total_due, total_overdue)
+    reached, upcoming = [], []
+    for grp in groups:
+        reach = r.group_reach_date(ladder, grp)
+        if reach is None:
+            continue
+        target = r.next_level(ladder, grp.level_delay)
+        if reach <= today:
+            reached.append((target, grp.level_id))
+        else:
+            upcoming.append(target)
+    waiting = next_action_date is not None and next_action_date > today
+    if reached and not waiting:
+        level = max(target for target, __ in reached)
+        due_level_ids = tuple(sorted({lid for __, lid in reached}, key=lambda x: (x is not None, x)))
+        return r.PartnerFollowup(r.STATUS_IN_NEED, level.id, total_due, total_overdue, due_level_ids)
+    status = r.STATUS_OVERDUE if total_overdue > 0 else r.STATUS_NO_ACTION
+    candidates = [target for target, __ in reached] or upcoming
+    level = max(candidates) if reached else (min(candidates) if candidates else None)
+    return r.PartnerFollowup(status, level.id if level else None, total_due, total_overdue)
+
+
+@st.composite
+def customer_groups(draw, ladder):
+    """Line groups of one customer: one per last level (never reminded included)."""
+    levels = [None, *ladder]
+    chosen = draw(st.lists(st.sampled_from(range(len(levels))), min_size=1, max_size=4, unique=True))
+    groups = []
+    for index in chosen:
+        residual = draw(st.sampled_from([-150.0, -20.0, 3.2, 9.99, 10.0, 50.0, 400.0]))
+        due_days_ago = draw(st.integers(-40, 400))
+        followup = draw(st.one_of(st.none(), st.integers(0, 90))) if levels[index] else None
+        overdue = residual if due_days_ago > 0 else 0.0
+        reached = draw(st.one_of(st.none(), st.sampled_from([0.0, overdue])))
+        groups.append(
+            r.LineGroup(
+                level_id=levels[index].id if levels[index] else None,
+                level_delay=levels[index].delay if levels[index] else None,
+                residual=residual,
+                overdue_residual=overdue,
+                oldest_due=TODAY - timedelta(days=due_days_ago) if residual > 0 else None,
+                oldest_followup=None if followup is None else TODAY - timedelta(days=followup),
+                reached_overdue=reached,
+            )
+        )
+    return groups
+
+
+@given(data=st.data(), ladder=ladders(), next_in=st.one_of(st.none(), st.integers(-10, 10)))
+def test_without_minimums_nor_promises_decide_as_before(data, ladder, next_in):
+    """A plan without minimum amounts and a customer without promise: exactly the decisions of
+    before the collections policy (a database without a second plan behaves as before)."""
+    groups = data.draw(customer_groups(ladder))
+    next_date = None if next_in is None else TODAY + timedelta(days=next_in)
+    assert r.decide(ladder, groups, next_date, TODAY) == _decide_before_minimums(ladder, groups, next_date, TODAY)
+
+
+@given(data=st.data(), ladder=ladders(), minimum=st.sampled_from([0.01, 10.0, 50.0, 1000.0]))
+def test_minimums_only_hold_back(data, ladder, minimum):
+    """A minimum amount never makes a customer in need who was not, never changes its totals,
+    and a customer held back by it shows the level it is held back at."""
+    groups = data.draw(customer_groups(ladder))
+    with_minimum = [r.Level(level.delay, level.id, minimum) for level in ladder]
+    before = r.decide(ladder, groups, None, TODAY)
+    after = r.decide(with_minimum, groups, None, TODAY)
+    assert (after.total_due, after.total_overdue) == (before.total_due, before.total_overdue)
+    if after.status == r.STATUS_IN_NEED:
+        assert before.status == r.STATUS_IN_NEED
+        assert after.level_id is not None
+    if after.below_minimum:
+        assert after.status != r.STATUS_IN_NEED
+        assert after.level_id is not None
+
+
+def test_minimum_just_under_and_just_over():
+    ladder = [r.Level(15, 1, 10.0), r.Level(30, 2)]
+    under = [group(residual=9.99, due_days_ago=20)]
+    assert r.decide(ladder, under, None, TODAY) == r.PartnerFollowup(
+        r.STATUS_OVERDUE, 1, 9.99, 9.99, below_minimum=True
+    )
+    over = [group(residual=10.0, due_days_ago=20)]
+    assert r.decide(ladder, over, None, TODAY) == r.PartnerFollowup(r.STATUS_IN_NEED, 1, 10.0, 10.0, (None,))
+    # 0.1 + 0.2 + ... as the database sums it: exactly the minimum
+    parts = [r.LineGroup(None, None, 10.0, 10.0, TODAY - timedelta(days=20), None, 0.1 + 0.2 + 9.7)]
+    assert r.decide(ladder, parts, None, TODAY).status == r.STATUS_IN_NEED
+
+
+def test_minimum_counts_the_lines_that_reached_the_level():
+    """Only the overdue residual of the lines that reached the level counts towards its minimum."""
+    ladder = [r.Level(15, 1, 50.0)]
+    grp = r.LineGroup(None, None, 530.0, 530.0, TODAY - timedelta(days=20), None, 30.0)
+    assert r.decide(ladder, [grp], None, TODAY).status == r.STATUS_OVERDUE
+
+
+def test_changing_plan_steps_on_by_delay():
+    """Lines reminded at 15 days in one plan go on, in another plan, at its level with the
+    next higher delay."""
+    export = [r.Level(10, 11), r.Level(15, 12), r.Level(45, 13)]
+    assert r.next_level(export, 15) == r.Level(45, 13)
+    at_first = group(level=L15, due_days_ago=40, followup_days_ago=25)
+    assert r.decide(export, [at_first], None, TODAY).status == r.STATUS_OVERDUE
+    assert r.decide(export, [at_first], None, TODAY).level_id == 13
+    assert r.decide(export, [group(level=L15, due_days_ago=45, followup_days_ago=25)], None, TODAY).status == (
+        r.STATUS_IN_NEED
+    )
+    # beyond the last level of the new plan: its last level again, at its last gap
+    assert r.decide(export, [group(level=L60, due_days_ago=100, followup_days_ago=30)], None, TODAY) == (
+        r.PartnerFollowup(r.STATUS_IN_NEED, 13, 100.0, 100.0, (3,))
+    )
+
+
+def test_promise_holds_until_grace_days_passed():
+    promised = TODAY - timedelta(days=3)
+    assert r.promise_holds(promised, 3, TODAY)
+    assert not r.promise_holds(promised, 2, TODAY)
+    assert not r.promise_holds(None, 3, TODAY)
+    groups = [group(due_days_ago=40)]
+    held = r.decide(LADDER, groups, None, TODAY, promised_until=TODAY)
+    assert held == r.PartnerFollowup(r.STATUS_OVERDUE, 1, 100.0, 100.0, promised_until=TODAY)
+    passed = r.decide(LADDER, groups, None, TODAY, promised_until=TODAY - timedelta(days=1))
+    assert passed == r.PartnerFollowup(r.STATUS_IN_NEED, 1, 100.0, 100.0, (None,))
+
+
+def test_promise_outcome():
+    assert r.promise_outcome(500.0, 500.0, 200.0) == "kept"
+    assert r.promise_outcome(500.0, 499.99, 200.0) == "broken"
+    assert r.promise_outcome(500.0, 0.0, 0.0) == "kept"  # nothing overdue any more
+    assert r.promise_outcome(500.0, 0.1 + 0.2, 10.0) == "broken"
+
+
+def test_hold_ended():
+    assert r.hold_ended(TODAY, TODAY)
+    assert not r.hold_ended(TODAY + timedelta(days=1), TODAY)
+    assert not r.hold_ended(None, TODAY)
+
+
+@given(data=st.data(), ladder=ladders(), promised_in=st.integers(-10, 10))
+def test_promise_never_leaves_in_need(data, ladder, promised_in):
+    """A promise holding the chase keeps the customer out of In need of action, and changes
+    nothing else; once passed, the customer is decided as without it."""
+    groups = data.draw(customer_groups(ladder))
+    promised = TODAY + timedelta(days=promised_in)
+    without = r.decide(ladder, groups, None, TODAY)
+    held = r.decide(ladder, groups, None, TODAY, promised_until=promised)
+    if promised < TODAY:
+        assert held == without
+    else:
+        assert held.status != r.STATUS_IN_NEED
+        assert (held.total_due, held.total_overdue) == (without.total_due, without.total_overdue)

@@ -1,2 +1,3 @@
 from . import account_followup_send
 from . import account_followup_statement
+from . import account_followup_hold

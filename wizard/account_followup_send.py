@@ -44,7 +44,12 @@ class AccountFollowupSend(models.TransientModel):
         compute="_compute_level_id",
         store=True,
         readonly=False,
-        domain=lambda self: [("company_id", "=", self.env.company.id)],
+        domain="[('plan_id', '=', plan_id)]",
+    )
+    plan_id = fields.Many2one(
+        "account.followup.plan",
+        string="Follow-up Plan",
+        compute="_compute_plan_id",
     )
     email = fields.Boolean(compute="_compute_from_level", store=True, readonly=False)
     email_recipient_ids = fields.Many2many(
@@ -109,6 +114,11 @@ class AccountFollowupSend(models.TransientModel):
     def _compute_level_id(self):
         for wizard in self:
             wizard.level_id = wizard.partner_ids[:1].followup_level_id if wizard.is_single else False
+
+    @api.depends("partner_ids")
+    def _compute_plan_id(self):
+        for wizard in self:
+            wizard.plan_id = wizard.partner_ids[:1]._get_followup_plan() if wizard.is_single else False
 
     @api.depends("level_id")
     def _compute_from_level(self):
@@ -183,6 +193,11 @@ class AccountFollowupSend(models.TransientModel):
         self.ensure_one()
         self._process_followups(self.partner_ids.commercial_partner_id, wizard=self)
         return {"type": "ir.actions.act_window_close"}
+
+    def action_open_followup_promise(self):
+        """Record a promise to pay of the customer instead of reminding it."""
+        self.ensure_one()
+        return self.partner_ids[:1].action_open_followup_promise()
 
     def action_send_and_print(self):
         """Send the reminders, then download the follow-up letter."""
@@ -338,6 +353,13 @@ class AccountFollowupSend(models.TransientModel):
         return results
 
     @api.model
+    def _process_followup_run(self, partners):
+        """Send the reminders of *Process follow-ups* and leave the record of its run."""
+        results = self._process_followups(partners)
+        self.env["account.followup.run"]._record_followup_run([results])
+        return results
+
+    @api.model
     def _check_followup_send_access(self):
         """Refuse at once a user who may not record reminders (billing users may).
 
@@ -396,6 +418,7 @@ class AccountFollowupSend(models.TransientModel):
         self.env["account.move.line"].invalidate_model()
         partners.invalidate_recordset()
         decisions, batch["failed"] = Partner._followup_decide_with_failures(partners.ids)
+        company = self.env.company
         in_need = partners.filtered(
             lambda partner: options.get("manual")
             or partner.id in decisions and decisions[partner.id].status == followup_rules.STATUS_IN_NEED
@@ -406,7 +429,6 @@ class AccountFollowupSend(models.TransientModel):
         owed_by_partner = defaultdict(list)
         for line in owed_lines:
             owed_by_partner[line.partner_id.id].append(line.id)
-        ladder = Level._get_ladder(self.env.company)
         today = fields.Date.context_today(self)
         for partner in partners:
             if partner not in in_need:
@@ -425,7 +447,8 @@ class AccountFollowupSend(models.TransientModel):
                 "level": level,
                 "options": self._prepare_followup_options(level, options),
                 "owed_lines": owed,
-                "lines": self._get_followup_reminded_lines(owed, ladder, today),
+                # the ladder of the level's plan, the customer's (see `_mark_followup_sent`)
+                "lines": self._get_followup_reminded_lines(owed, Level._get_ladder(company, level.plan_id.id), today),
             }
         reminders = list(batch["reminders"].values())
         invoices = owed_lines.move_id
@@ -662,13 +685,50 @@ class AccountFollowupSend(models.TransientModel):
         }
 
     @api.model
+    def _get_followup_reminder_channel_fields(self):
+        """Return the field of ``account.followup.reminder`` telling each channel was used."""
+        return {"email": "email", "sms": "sms", "snailmail": "letter", "print": "printed", "activity": "activity"}
+
+    @api.model
+    def _prepare_followup_reminder_values(self, reminder, result):
+        """Return the values of the history record of a reminder sent (`_write_followup_logs`
+        creates those of a batch at once): its channels, its overdue invoices and amount, and
+        the messages whose delivery the queues report."""
+        partner = reminder["partner"]
+        today = fields.Date.context_today(self)
+        overdue = reminder["owed_lines"].filtered(lambda line: (line.date_maturity or line.date) < today)
+        messages = self.env["mail.message"]
+        for sent in result["sent"].values():
+            if isinstance(sent, models.BaseModel) and sent._name == "mail.message":
+                messages |= sent
+            elif isinstance(sent, models.BaseModel) and sent._name == "snailmail.letter":
+                messages |= sent.message_id
+        automatic = partner._followup_sent_automatically()
+        channel_fields = self._get_followup_reminder_channel_fields()
+        return {
+            "partner_id": partner.id,
+            "company_id": self.env.company.id,
+            "level_id": reminder["level"].id,
+            "date": today,
+            "user_id": False if automatic else self.env.user.id,
+            "automatic": automatic,
+            **{fname: channel in result["channels"] for channel, fname in channel_fields.items()},
+            "move_ids": [Command.set((overdue or reminder["lines"]).move_id.ids)],
+            "amount_overdue": sum(overdue.mapped("amount_residual")),
+            "message_ids": [Command.set(messages.ids)],
+            # nothing went through a queue (printed, activity): nothing to wait for
+            "delivery_state": "sent" if messages else "delivered",
+        }
+
+    @api.model
     def _mark_followup_sent(self, partner, level, lines, channels):
         """Step the lines up the ladder; return what `_write_followup_logs` writes.
 
         :return: ``{"partner_id", "next_date", "note", "move_notes": {move id: note}}``
         """
         today = fields.Date.context_today(self)
-        ladder = self.env["account.followup.level"]._get_ladder(self.env.company)
+        # the ladder of the level's plan: the customer's (the wizard offers the levels of its plan)
+        ladder = self.env["account.followup.level"]._get_ladder(self.env.company, level.plan_id.id)
         by_level = defaultdict(list)
         for line in lines:
             following = followup_rules.next_level(
@@ -1107,6 +1167,14 @@ class AccountFollowupSend(models.TransientModel):
         return not getattr(threading.current_thread(), "testing", False)
 
     @api.model
+    def _cron_followup_policy(self, company):
+        """Apply the company's collections policy of the day before reminding: end the
+        exclusions whose end date has come, decide the promises to pay whose grace days passed."""
+        today = fields.Date.context_today(self)
+        self.env["account.move.line"].with_company(company)._followup_end_holds(company, today)
+        self.env["account.followup.promise"].with_company(company)._followup_decide_promises(company, today)
+
+    @api.model
     def _cron_process_followups(self, batch_size=None, max_batches=10):
         """Send the automatic reminders of every company, in committed batches.
 
@@ -1124,6 +1192,7 @@ class AccountFollowupSend(models.TransientModel):
         for company in self.env["res.company"].search([]):
             Send = self.with_company(company)
             partners = self.env["res.partner"].with_company(company)
+            Send._cron_followup_policy(company)
             # decided once for the run: each batch decides again, after its lock
             candidate_ids = partners._get_followup_cron_partner_ids()
             batches = [candidate_ids[start:start + batch_size] for start in range(0, len(candidate_ids), batch_size)]
