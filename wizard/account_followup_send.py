@@ -353,13 +353,6 @@ class AccountFollowupSend(models.TransientModel):
         return results
 
     @api.model
-    def _process_followup_run(self, partners):
-        """Send the reminders of *Process follow-ups* and leave the record of its run."""
-        results = self._process_followups(partners)
-        self.env["account.followup.run"]._record_followup_run([results])
-        return results
-
-    @api.model
     def _check_followup_send_access(self):
         """Refuse at once a user who may not record reminders (billing users may).
 
@@ -647,42 +640,6 @@ class AccountFollowupSend(models.TransientModel):
         if recovered:
             recovered.followup_failed = False
             self._get_followup_todos(recovered, _("Payment reminder failed")).action_done()
-
-    @api.model
-    def _get_followup_reminder_channel_fields(self):
-        """Return the field of ``account.followup.reminder`` telling each channel was used."""
-        return {"email": "email", "sms": "sms", "snailmail": "letter", "print": "printed", "activity": "activity"}
-
-    @api.model
-    def _prepare_followup_reminder_values(self, reminder, result):
-        """Return the values of the history record of a reminder sent (`_write_followup_logs`
-        creates those of a batch at once): its channels, its overdue invoices and amount, and
-        the messages whose delivery the queues report."""
-        partner = reminder["partner"]
-        today = fields.Date.context_today(self)
-        overdue = reminder["owed_lines"].filtered(lambda line: (line.date_maturity or line.date) < today)
-        messages = self.env["mail.message"]
-        for sent in result["sent"].values():
-            if isinstance(sent, models.BaseModel) and sent._name == "mail.message":
-                messages |= sent
-            elif isinstance(sent, models.BaseModel) and sent._name == "snailmail.letter":
-                messages |= sent.message_id
-        automatic = partner._followup_sent_automatically()
-        channel_fields = self._get_followup_reminder_channel_fields()
-        return {
-            "partner_id": partner.id,
-            "company_id": self.env.company.id,
-            "level_id": reminder["level"].id,
-            "date": today,
-            "user_id": False if automatic else self.env.user.id,
-            "automatic": automatic,
-            **{fname: channel in result["channels"] for channel, fname in channel_fields.items()},
-            "move_ids": [Command.set((overdue or reminder["lines"]).move_id.ids)],
-            "amount_overdue": sum(overdue.mapped("amount_residual")),
-            "message_ids": [Command.set(messages.ids)],
-            # nothing went through a queue (printed, activity): nothing to wait for
-            "delivery_state": "sent" if messages else "delivered",
-        }
 
     @api.model
     def _get_followup_reminder_channel_fields(self):
