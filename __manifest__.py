@@ -18,6 +18,8 @@
         "data/account_followup_reference_rate_data.xml",
         "data/ir_cron_data.xml",
         "views/account_followup_level_views.xml",
+        "views/account_followup_plan_views.xml",
+        "views/account_followup_promise_views.xml",
         "views/account_followup_reference_rate_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",

@@ -296,7 +296,9 @@ class ResCompany(models.Model):
             return  # no chart of accounts: nothing to invoice with
         today = fields.Date.context_today(self)
         Partner = self.env["res.partner"]
-        ladder = self.env["account.followup.level"].search([("company_id", "=", self.id)], order="delay")
+        ladder = self.env["account.followup.level"].search(
+            [("plan_id", "=", self._followup_ensure_default_plan().id)], order="delay"
+        )
         if self.followup_interest_policy == "none" and len(ladder) > 1:
             self.write({
                 "followup_interest_policy": "contractual",
