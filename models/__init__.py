@@ -12,5 +12,6 @@ from . import account_move_line
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_followup_sql
 from . import res_partner_portal
 from . import res_partner_history

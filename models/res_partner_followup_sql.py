@@ -1,0 +1,530 @@
+# The status engine's SQL of res.partner, in its own file: the one aggregation of the
+# open lines that followup_rules decides from (res_partner.py holds the fields that use it).
+# pylint: disable=consider-merging-classes-inherited
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from . import followup_rules
+
+
+class ResPartner(models.Model):
+    """The SQL of the follow-up status: the company's open lines, their groups by customer
+    and level, the reached levels and targets, the statuses searched. One aggregation per
+    request; ``followup_rules`` decides from its rows (see res_partner.py)."""
+
+    _inherit = "res.partner"
+
+    @api.model
+    def _followup_open_lines_sql(self, company, partner_ids=None, join=None):
+        """Return the ``FROM ... WHERE`` of the company's open lines, as ``line``.
+
+        The lines of `_get_followup_open_lines`: excluded lines and lines with nothing
+        left are left out.  Pending changes are flushed first.
+
+        :param join: an SQL join on ``line`` to add (e.g. the plans of the customers)
+        """
+        self.env["account.move.line"].flush_model(
+            ["partner_id", "followup_level_id", "amount_residual", "date_maturity", "date",
+             "followup_date", "company_id", "account_id", "parent_state", "reconciled", "blocked",
+             "followup_hold_until"]
+        )
+        self.env["ir.property"].flush_model()
+        # A sub-select rather than a join: PostgreSQL then estimates the lines well and
+        # reads them from account_move_line_followup_open_idx alone (see account.move.line).
+        receivable_ids = (
+            self.env["account.account"]
+            .sudo()  # ids only, to recognise the receivable lines of the company
+            ._search([("account_type", "=", "asset_receivable"), ("non_trade", "=", False)])
+        )
+        return SQL(
+            """
+              FROM account_move_line line
+                   %s
+             WHERE line.company_id = %s
+               AND line.account_id = ANY(ARRAY(%s))
+               AND line.parent_state = 'posted'
+               AND line.reconciled IS NOT TRUE
+               -- an excluded line counts again from the day its exclusion ends
+               AND (line.blocked IS NOT TRUE OR line.followup_hold_until <= %s)
+               AND line.partner_id IS NOT NULL
+               -- Lines with nothing left to pay change no decision (they add nothing to the
+               -- sums and every date ignores them): leaving them out keeps the index small.
+               AND line.amount_residual <> 0
+               %s
+            """,
+            join or SQL(),
+            company.id,
+            receivable_ids.subselect(),
+            fields.Date.context_today(self),
+            SQL("AND line.partner_id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL(),
+        )
+
+    @api.model
+    def _followup_level_case(self, delays, value_of_level):
+        """Return ``CASE line.followup_level_id WHEN <id> THEN <value> ... END``.
+
+        :param dict delays: ``{level id: delay}`` of the company's levels
+        :param value_of_level: ``function(level id, delay) -> value or None`` (left out)
+        """
+        whens = [
+            SQL("WHEN %s THEN %s", level_id, value)
+            for level_id, delay in sorted(delays.items())
+            if (value := value_of_level(level_id, delay)) is not None
+        ]
+        return SQL("CASE line.followup_level_id %s END", SQL(" ").join(whens)) if whens else SQL("NULL::int")
+
+    @api.model
+    def _followup_groups_sql(self, company, today, delays, partner_ids=None):
+        """Return the query of the customers' line groups and next reminder dates.
+
+        The open receivable lines of the company, aggregated by customer and last level
+        (see ``followup_rules.LineGroup``), with the customer's "Next Reminder" date and
+        whether its last reminder failed: ``partner_id, level_id, level_delay, residual,
+        overdue, oldest_due, oldest_followup, next_date, failed``.
+
+        and the customer's plan (``plan_id``: its own, else the company's default plan).
+
+        ``reached_overdue`` (see ``followup_rules.LineGroup``) only when a level of the
+        company has a minimum amount (else ``NULL``).
+
+        :param dict delays: ``{level id: delay}`` of the company's levels
+        """
+        reached_overdue, line_plan_join = self._followup_reached_overdue_sql(company, today, delays)
+        return SQL(
+            """
+            WITH line_groups AS (
+                SELECT line.partner_id,
+                       line.followup_level_id,
+                       %(level_delay)s AS level_delay,
+                       SUM(line.amount_residual) AS residual,
+                       COALESCE(SUM(line.amount_residual)
+                           FILTER (WHERE COALESCE(line.date_maturity, line.date) < %(today)s), 0) AS overdue,
+                       MIN(COALESCE(line.date_maturity, line.date))
+                           FILTER (WHERE line.amount_residual > 0) AS oldest_due,
+                       CASE WHEN BOOL_OR(line.followup_date IS NULL) FILTER (WHERE line.amount_residual > 0)
+                            THEN NULL
+                            ELSE MIN(line.followup_date) FILTER (WHERE line.amount_residual > 0)
+                       END AS oldest_followup,
+                       %(reached_overdue)s AS reached_overdue
+                %(lines)s
+              GROUP BY line.partner_id, line.followup_level_id
+            )
+            SELECT line_groups.*, prop.value_datetime::date AS next_date,
+                   COALESCE(failed.value_integer, 0) = 1 AS failed,
+                   %(plan_id)s AS plan_id,
+                   promised.promised_until
+              FROM line_groups
+              %(next_date_join)s
+              %(failed_join)s
+              %(plan_join)s
+              %(promised_join)s
+            """,
+            level_delay=self._followup_level_case(delays, lambda level_id, delay: delay),
+            today=today,
+            reached_overdue=reached_overdue,
+            lines=self._followup_open_lines_sql(company, partner_ids, join=line_plan_join),
+            next_date_join=self._followup_next_date_join(company, SQL("line_groups.partner_id")),
+            failed_join=self._followup_property_join(
+                company, "followup_failed", "failed", SQL("line_groups.partner_id")
+            ),
+            **self._followup_plan_sql(company, SQL("line_groups.partner_id")),
+            promised_join=self._followup_promised_join(company, today, SQL("line_groups.partner_id")),
+        )
+
+    @api.model
+    def _followup_promised_join(self, company, today, partner_id):
+        """Return the join of the customers an open promise to pay holds today, as ``promised``
+        (``promised_until``: the last day it holds, see ``followup_rules.promise_holds``)."""
+        self.env["account.followup.promise"].flush_model(["partner_id", "company_id", "state", "date_deadline"])
+        return SQL(
+            """
+            LEFT JOIN (SELECT partner_id, MAX(date_deadline) AS promised_until
+                         FROM account_followup_promise
+                        WHERE company_id = %s AND state = 'open' AND date_deadline >= %s
+                     GROUP BY partner_id) AS promised
+                   ON promised.partner_id = %s
+            """,
+            company.id,
+            today,
+            partner_id,
+        )
+
+    @api.model
+    def _followup_reached_overdue_sql(self, company, today, delays):
+        """Return the aggregate of the overdue residual of the lines that reached the next level
+        of their group themselves (``followup_rules.line_is_due`` in the ladder of the customer's
+        plan), and the join of the customers' plans it needs; ``NULL`` when no level of the
+        company has a minimum amount (nothing then needs it).
+        """
+        default_plan_id, ladders, __ = self.env["account.followup.level"]._get_plan_ladders(company)
+        if not any(level.min_amount > 0 for ladder in ladders.values() for level in ladder):
+            return SQL("NULL::numeric"), None
+        due = SQL("COALESCE(line.date_maturity, line.date)")
+
+        def line_is_due(ladder):
+            """``followup_rules.line_is_due`` of the line, for each last level it may have."""
+            last, gap = ladder[-1].delay, followup_rules.repeat_gap(ladder)
+            whens = []
+            for level_id, delay in sorted(delays.items()):
+                if followup_rules.is_last(ladder, delay):
+                    reach = SQL(
+                        "CASE WHEN line.followup_date IS NULL THEN %s + %s ELSE line.followup_date + %s END",
+                        due, last, gap,
+                    )
+                else:
+                    reach = SQL("%s + %s", due, followup_rules.next_level(ladder, delay).delay)
+                whens.append(SQL("WHEN %s THEN %s <= %s", level_id, reach, today))
+            return SQL(
+                "CASE line.followup_level_id %s ELSE %s + %s <= %s END",
+                SQL(" ").join(whens), due, ladder[0].delay, today,
+            )
+
+        line_plans = {plan_id: ladder for plan_id, ladder in sorted(ladders.items()) if ladder}
+        if not line_plans:
+            return SQL("NULL::numeric"), None
+        join = None
+        if len(ladders) <= 1:
+            reached = line_is_due(line_plans[default_plan_id]) if default_plan_id in line_plans else SQL("FALSE")
+        else:
+            field = self.env["ir.model.fields"]._get("res.partner", "followup_plan_id")
+            join = SQL(
+                """
+                LEFT JOIN (SELECT CAST(SUBSTRING(res_id FROM %(partner_start)s) AS integer) AS partner_id,
+                                  CAST(SUBSTRING(value_reference FROM %(plan_start)s) AS integer) AS plan_id
+                             FROM ir_property
+                            WHERE fields_id = %(field)s AND company_id = %(company)s
+                              AND value_reference IS NOT NULL) AS line_plan
+                       ON line_plan.partner_id = line.partner_id
+                """,
+                partner_start=len("res.partner,") + 1,
+                plan_start=len("account.followup.plan,") + 1,
+                field=field.id,
+                company=company.id,
+            )
+            reached = SQL(
+                "CASE COALESCE(line_plan.plan_id, %s) %s END",
+                default_plan_id,
+                SQL(" ").join(SQL("WHEN %s THEN %s", plan_id, line_is_due(ladder))
+                              for plan_id, ladder in line_plans.items()),
+            )
+        return (
+            SQL(
+                "COALESCE(SUM(line.amount_residual) FILTER (WHERE %s < %s AND %s), 0)",
+                due, today, reached,
+            ),
+            join,
+        )
+
+    @api.model
+    def _followup_plan_sql(self, company, partner_id):
+        """Return ``{"plan_id": expression, "plan_join": join}``: the customers' follow-up plan
+        (company-dependent, else the company's default plan); no join while the company has a
+        single plan."""
+        default_plan_id, ladders, __ = self.env["account.followup.level"]._get_plan_ladders(company)
+        if len(ladders) <= 1:
+            return {"plan_id": SQL("%s::int", default_plan_id), "plan_join": SQL()}
+        return {
+            # "account.followup.plan,42" -> 42
+            "plan_id": SQL(
+                "COALESCE(CAST(SUBSTRING(plan_prop.value_reference FROM %s) AS integer), %s)",
+                len("account.followup.plan,") + 1,
+                default_plan_id,
+            ),
+            "plan_join": self._followup_property_join(company, "followup_plan_id", "plan_prop", partner_id),
+        }
+
+    @api.model
+    def _followup_next_date_join(self, company, partner_id):
+        """Return the join of the customers' "Next Reminder" date (company-dependent) as ``prop``."""
+        return self._followup_property_join(company, "followup_next_action_date", "prop", partner_id)
+
+    @api.model
+    def _followup_property_join(self, company, fname, alias, partner_id):
+        """Return the join of a company-dependent field of the customers, as ``alias``."""
+        field = self.env["ir.model.fields"]._get("res.partner", fname)
+        return SQL(
+            """
+            LEFT JOIN ir_property %(alias)s
+                   ON %(fields_id)s = %(field)s
+                  AND %(company_id)s = %(company)s
+                  AND %(res_id)s = 'res.partner,' || %(partner_id)s
+            """,
+            alias=SQL.identifier(alias),
+            fields_id=SQL.identifier(alias, "fields_id"),
+            field=field.id,
+            company_id=SQL.identifier(alias, "company_id"),
+            company=company.id,
+            res_id=SQL.identifier(alias, "res_id"),
+            partner_id=partner_id,
+        )
+
+    @api.model
+    def _followup_query_groups(self, company, today, delays, partner_ids=None):
+        """Aggregate the open receivable lines of the company, by customer and last level.
+
+        One query for any number of customers: the rules then decide per customer from
+        a few rows each, never from the move lines themselves.
+
+        :return: ``({partner_id: [LineGroup]}, {partner_id: next reminder date},
+            {partner_id whose last reminder failed}, {partner_id: plan id},
+            {partner_id: last day an open promise to pay holds the chase, or None})``
+        """
+        self.env.cr.execute(self._followup_groups_sql(company, today, delays, partner_ids))
+        groups = {}
+        next_dates = {}
+        failed = set()
+        plans = {}
+        promised = {}
+        for (partner_id, level_id, level_delay, residual, overdue, oldest_due, oldest_followup, reached_overdue,
+             next_date, fail, plan_id, promised_until) in self.env.cr.fetchall():
+            groups.setdefault(partner_id, []).append(
+                followup_rules.LineGroup(
+                    level_id, level_delay, residual, overdue, oldest_due, oldest_followup, reached_overdue
+                )
+            )
+            next_dates[partner_id] = next_date
+            plans[partner_id] = plan_id
+            promised[partner_id] = promised_until
+            if fail:
+                failed.add(partner_id)
+        return groups, next_dates, failed, plans, promised
+
+    @api.model
+    def _followup_status_sql(self, statuses):
+        """Return the query of the customers of the current company whose status is in ``statuses``.
+
+        The rules of ``followup_rules.decide``, in SQL, for searches over every customer
+        (the Follow-up Reports, the cron): one pass over the open lines in the order of
+        account_move_line_followup_open_idx, nothing sent to Python.  Customers without
+        open lines are not in it.  ``tests/test_followup_scale.py`` proves that it decides
+        as the rules do.
+        """
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        default_plan_id, ladders, delays = self.env["account.followup.level"]._get_plan_ladders(company)
+        if len(ladders) > 1 or any(level.min_amount > 0 for ladder in ladders.values() for level in ladder):
+            return self._followup_status_targets_sql(company, today, statuses)
+        # One plan without minimum amounts: one pass over the lines, no grouping by level.
+        ladder = ladders.get(default_plan_id, [])
+        due = SQL("COALESCE(line.date_maturity, line.date)")
+        reached = [SQL("FALSE")]
+        if ladder:
+            last = ladder[-1].delay
+            # Before the last level: a line group reaches its next level that level's delay
+            # after its oldest due date; the earliest of them decides.
+            next_delay = self._followup_level_case(
+                delays,
+                lambda level_id, delay: followup_rules.next_level(ladder, delay).delay if delay < last else None
+            )
+            reached.append(SQL(
+                """COALESCE(MIN(%(due)s + COALESCE(%(next_delay)s, %(first)s))
+                       FILTER (WHERE line.amount_residual > 0
+                                 AND (line.followup_level_id IS NULL OR %(next_delay)s IS NOT NULL))
+                       <= %(today)s, FALSE)""",
+                due=due, next_delay=next_delay, first=ladder[0].delay, today=today,
+            ))
+            # At (or beyond) the last level, group by group: the last level again, after the
+            # last gap, or its delay after the oldest due date when a reminder date is unknown.
+            for level_id in sorted(level_id for level_id, delay in delays.items() if delay >= last):
+                on_level = SQL("line.amount_residual > 0 AND line.followup_level_id = %s", level_id)
+                reached.append(SQL(
+                    """COALESCE(CASE WHEN BOOL_OR(line.followup_date IS NULL) FILTER (WHERE %(on_level)s)
+                                     THEN MIN(%(due)s) FILTER (WHERE %(on_level)s) + %(last)s
+                                     ELSE MIN(line.followup_date) FILTER (WHERE %(on_level)s) + %(gap)s
+                                END <= %(today)s, FALSE)""",
+                    on_level=on_level, due=due, last=last, gap=followup_rules.repeat_gap(ladder), today=today,
+                ))
+        return SQL(
+            """
+            (WITH partners AS (
+                SELECT line.partner_id,
+                       SUM(line.amount_residual) AS residual,
+                       SUM(line.amount_residual) FILTER (WHERE %(due)s < %(today)s) AS overdue,
+                       %(reached)s AS reached
+                %(lines)s
+              GROUP BY line.partner_id
+            ),
+                  decisions AS (
+                SELECT partners.partner_id,
+                       CASE
+                           WHEN partners.residual <= 0 THEN %(no_action)s
+                           WHEN partners.reached
+                                AND NOT COALESCE(prop.value_datetime::date > %(today)s, FALSE)
+                                AND promised.partner_id IS NULL THEN %(in_need)s
+                           WHEN partners.overdue > 0 THEN %(overdue)s
+                           ELSE %(no_action)s
+                       END AS status
+                  FROM partners
+                  %(next_date_join)s
+                  %(promised_join)s
+            )
+            SELECT partner_id FROM decisions WHERE status = ANY(%(statuses)s))
+            """,
+            due=due,
+            today=today,
+            reached=SQL(" OR ").join(reached),
+            lines=self._followup_open_lines_sql(company),
+            next_date_join=self._followup_next_date_join(company, SQL("partners.partner_id")),
+            promised_join=self._followup_promised_join(company, today, SQL("partners.partner_id")),
+            no_action=followup_rules.STATUS_NO_ACTION,
+            in_need=followup_rules.STATUS_IN_NEED,
+            overdue=followup_rules.STATUS_OVERDUE,
+            statuses=list(statuses),
+        )
+
+    @api.model
+    def _followup_targets_sql(self, company, groups):
+        """Return the query of the customers' line groups with the level each one reaches next.
+
+        The groups (``groups``: the relation of `_followup_groups_sql`) with ``target_id``, ``target_delay`` and
+        ``target_min`` (``followup_rules.next_level`` in the ladder of the customer's plan, and
+        its minimum amount) and ``reach`` (``followup_rules.group_reach_date``), for each plan
+        of the company.
+        """
+        ladders = self.env["account.followup.level"]._get_plan_ladders(company)[1]
+        ladders = {plan_id: ladder for plan_id, ladder in sorted(ladders.items()) if ladder}
+
+        def by_plan(value_of_ladder):
+            """``CASE groups.plan_id WHEN <plan> THEN <value in its ladder> ... END``."""
+            if not ladders:
+                return SQL("NULL")
+            whens = [SQL("WHEN %s THEN %s", plan_id, value_of_ladder(ladder)) for plan_id, ladder in ladders.items()]
+            return SQL("CASE groups.plan_id %s END", SQL(" ").join(whens))
+
+        def next_level(ladder, column):
+            """``followup_rules.next_level`` of the groups: the first level beyond their delay."""
+            whens = [SQL("WHEN groups.level_delay < %s THEN %s", level.delay, getattr(level, column))
+                     for level in ladder]
+            return SQL(
+                "CASE WHEN groups.level_delay IS NULL THEN %s %s ELSE %s END",
+                getattr(ladder[0], column), SQL(" ").join(whens), getattr(ladder[-1], column),
+            )
+
+        def reach(ladder):
+            """``followup_rules.group_reach_date``."""
+            last = ladder[-1].delay
+            return SQL(
+                """CASE WHEN groups.oldest_due IS NULL THEN NULL
+                        WHEN groups.level_delay >= %(last)s THEN
+                            CASE WHEN groups.oldest_followup IS NULL THEN groups.oldest_due + %(last)s
+                                 ELSE groups.oldest_followup + %(gap)s
+                            END
+                        ELSE groups.oldest_due + %(target_delay)s
+                   END""",
+                last=last, gap=followup_rules.repeat_gap(ladder), target_delay=next_level(ladder, "delay"),
+            )
+
+        return SQL(
+            """
+            SELECT groups.*,
+                   %(target_id)s AS target_id,
+                   %(target_delay)s AS target_delay,
+                   %(target_min)s AS target_min,
+                   %(reach)s AS reach
+              FROM %(groups)s AS groups
+            """,
+            target_id=by_plan(lambda ladder: next_level(ladder, "id")),
+            target_delay=by_plan(lambda ladder: next_level(ladder, "delay")),
+            target_min=by_plan(lambda ladder: next_level(ladder, "min_amount")),
+            reach=by_plan(reach),
+            groups=groups,
+        )
+
+    @api.model
+    def _followup_reached_targets_sql(self, company, today, groups):
+        """Return the query of the levels each customer's line groups reach or will reach:
+        ``partner_id, target_id, target_delay, enough`` (``enough``: reached today, by lines
+        whose overdue residual meets the level's minimum, ``followup_rules.meets_minimum``)."""
+        return SQL(
+            """
+            SELECT partner_id, target_id, target_delay,
+                   COALESCE(BOOL_OR(reach <= %(today)s), FALSE)
+                   AND (MIN(target_min) <= 0
+                        OR COALESCE(SUM(COALESCE(reached_overdue, overdue)) FILTER (WHERE reach <= %(today)s), 0)
+                           >= MIN(target_min)) AS enough
+              FROM (%(targets)s) AS targets
+             WHERE reach IS NOT NULL
+          GROUP BY partner_id, target_id, target_delay
+            """,
+            today=today,
+            targets=self._followup_targets_sql(company, groups),
+        )
+
+    @api.model
+    def _followup_status_targets_sql(self, company, today, statuses):
+        """Return `_followup_status_sql` for a company with several plans or minimum amounts:
+        the rules of ``followup_rules.decide`` applied to the customers' line groups and the
+        levels they reach (`_followup_reached_targets_sql`)."""
+        return SQL(
+            """
+            (WITH groups AS (%(groups)s),
+                  partners AS (
+                SELECT partner_id, SUM(residual) AS residual, SUM(overdue) AS overdue, MAX(next_date) AS next_date,
+                       MAX(promised_until) AS promised_until
+                  FROM groups
+              GROUP BY partner_id
+            ),
+                  enough AS (
+                SELECT DISTINCT partner_id FROM (%(reached)s) AS reached WHERE enough
+            ),
+                  decisions AS (
+                SELECT partners.partner_id,
+                       CASE
+                           WHEN partners.residual <= 0 THEN %(no_action)s
+                           WHEN enough.partner_id IS NOT NULL
+                                AND NOT COALESCE(partners.next_date > %(today)s, FALSE)
+                                AND partners.promised_until IS NULL THEN %(in_need)s
+                           WHEN partners.overdue > 0 THEN %(overdue)s
+                           ELSE %(no_action)s
+                       END AS status
+                  FROM partners
+             LEFT JOIN enough ON enough.partner_id = partners.partner_id
+            )
+            SELECT partner_id FROM decisions WHERE status = ANY(%(statuses)s))
+            """,
+            groups=self._followup_groups_sql(company, today, self.env["account.followup.level"]._get_plan_ladders(
+                company)[2]),
+            reached=self._followup_reached_targets_sql(company, today, SQL("groups")),
+            today=today,
+            no_action=followup_rules.STATUS_NO_ACTION,
+            in_need=followup_rules.STATUS_IN_NEED,
+            overdue=followup_rules.STATUS_OVERDUE,
+            statuses=list(statuses),
+        )
+
+    @api.model
+    def _followup_level_sql(self):
+        """Return the query of ``partner_id, level_id``: the level of the next reminder of
+        each customer of the current company with open lines (``NULL``: none).
+
+        The level ``followup_rules.decide`` gives, in SQL, from the levels the customer's line
+        groups reach (`_followup_reached_targets_sql`, in the ladder of its plan): the highest
+        one reached by enough, else the lowest one reached or to be reached.
+        ``tests/test_followup_scale.py`` proves that it decides as the rules do.
+        """
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        delays = self.env["account.followup.level"]._get_plan_ladders(company)[2]
+        return SQL(
+            """
+            (WITH groups AS (%(groups)s),
+                  partners AS (
+                SELECT partner_id, SUM(residual) AS residual
+                  FROM groups
+              GROUP BY partner_id
+            )
+            SELECT partners.partner_id,
+                   CASE WHEN partners.residual <= 0 THEN NULL
+                        WHEN BOOL_OR(reached.enough) THEN
+                            (ARRAY_AGG(reached.target_id ORDER BY reached.target_delay DESC, reached.target_id DESC)
+                                FILTER (WHERE reached.enough))[1]
+                        ELSE (ARRAY_AGG(reached.target_id ORDER BY reached.target_delay, reached.target_id)
+                                FILTER (WHERE reached.target_id IS NOT NULL))[1]
+                   END AS level_id
+              FROM partners
+         LEFT JOIN (%(reached)s) AS reached ON reached.partner_id = partners.partner_id
+          GROUP BY partners.partner_id, partners.residual)
+            """,
+            groups=self._followup_groups_sql(company, today, delays),
+            reached=self._followup_reached_targets_sql(company, today, SQL("groups")),
+        )
