@@ -1,4 +1,5 @@
 from . import followup_rules
+from . import followup_trust
 from . import followup_interest
 from . import account_followup_charges
 from . import account_followup_plan
@@ -13,5 +14,7 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import res_partner_followup_sql
+from . import res_partner_ageing
+from . import res_partner_trust
 from . import res_partner_portal
 from . import res_partner_history

@@ -3,8 +3,9 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
+from odoo.exceptions import ValidationError
 
-from . import followup_interest
+from . import followup_interest, followup_trust
 
 FOLLOWUP_INTEREST_REFERENCES = [
     (followup_interest.REFERENCE_ECB, "ECB main refinancing operations"),
@@ -88,6 +89,66 @@ class ResCompany(models.Model):
         help="Charge late-payment interest to customers that are individuals, not companies. They are "
         "never charged the flat compensation, which the law gives against businesses only.",
     )
+
+    # The thresholds of the suggested trust level (followup_trust.TrustThresholds, whose
+    # defaults the README gives).
+    followup_trust_good_days = fields.Float(
+        string="Good Debtor: Days Late",
+        default=5.0,
+        help="A good debtor pays its invoices at most this many days late on average (weighted by amount).",
+    )
+    followup_trust_bad_days = fields.Float(
+        string="Bad Debtor: Days Late",
+        default=30.0,
+        help="A bad debtor pays its invoices more than this many days late on average (weighted by amount).",
+    )
+    followup_trust_good_late_share = fields.Float(
+        string="Good Debtor: Paid Late (%)",
+        default=20.0,
+        help="A good debtor pays at most this share of its invoices after their due date.",
+    )
+    followup_trust_bad_late_share = fields.Float(
+        string="Bad Debtor: Paid Late (%)",
+        default=50.0,
+        help="A bad debtor pays more than this share of its invoices after their due date.",
+    )
+    followup_trust_good_reminders = fields.Float(
+        string="Good Debtor: Reminders per Invoice",
+        default=0.2,
+        help="A good debtor needs at most this many reminders per invoice.",
+    )
+    followup_trust_bad_reminders = fields.Float(
+        string="Bad Debtor: Reminders per Invoice",
+        default=1.0,
+        help="A bad debtor needs more than this many reminders per invoice.",
+    )
+    followup_trust_bad_promises = fields.Integer(
+        string="Bad Debtor: Broken Promises",
+        default=2,
+        help="A bad debtor broke at least this many promises to pay (0: never bad for that). "
+        "A good debtor broke none.",
+    )
+
+    @api.constrains(
+        "followup_trust_good_days", "followup_trust_bad_days", "followup_trust_good_late_share",
+        "followup_trust_bad_late_share", "followup_trust_good_reminders", "followup_trust_bad_reminders",
+        "followup_trust_bad_promises",
+    )
+    def _check_followup_trust_thresholds(self):
+        for company in self:
+            pairs = (
+                (company.followup_trust_good_days, company.followup_trust_bad_days),
+                (company.followup_trust_good_late_share, company.followup_trust_bad_late_share),
+                (company.followup_trust_good_reminders, company.followup_trust_bad_reminders),
+            )
+            if min(value for pair in pairs for value in pair) < 0 or company.followup_trust_bad_promises < 0:
+                raise ValidationError(_("The thresholds of the suggested trust level cannot be negative."))
+            if any(good > bad for good, bad in pairs):
+                raise ValidationError(
+                    _("A threshold of a good debtor cannot be beyond the same threshold of a bad debtor.")
+                )
+            if company.followup_trust_bad_late_share > 100:
+                raise ValidationError(_("A share of invoices paid late is at most 100%."))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -365,3 +426,16 @@ class ResCompany(models.Model):
         disputed = invoice(granite, 4200.0, -50)
         disputed.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable").blocked = True
         invoice(granite, 380.0, -5)
+
+    def _followup_trust_thresholds(self):
+        """Return the company's thresholds of the suggested trust level."""
+        self.ensure_one()
+        return followup_trust.TrustThresholds(
+            good_days=self.followup_trust_good_days,
+            bad_days=self.followup_trust_bad_days,
+            good_late_share=self.followup_trust_good_late_share,
+            bad_late_share=self.followup_trust_bad_late_share,
+            good_reminders=self.followup_trust_good_reminders,
+            bad_reminders=self.followup_trust_bad_reminders,
+            bad_promises=self.followup_trust_bad_promises,
+        )

@@ -22,6 +22,16 @@ class ResConfigSettings(models.TransientModel):
     followup_fee_product_id = fields.Many2one(related="company_id.followup_fee_product_id", readonly=False)
     followup_post_charges = fields.Boolean(related="company_id.followup_post_charges", readonly=False)
 
+    followup_trust_good_days = fields.Float(related="company_id.followup_trust_good_days", readonly=False)
+    followup_trust_bad_days = fields.Float(related="company_id.followup_trust_bad_days", readonly=False)
+    followup_trust_good_late_share = fields.Float(
+        related="company_id.followup_trust_good_late_share", readonly=False
+    )
+    followup_trust_bad_late_share = fields.Float(related="company_id.followup_trust_bad_late_share", readonly=False)
+    followup_trust_good_reminders = fields.Float(related="company_id.followup_trust_good_reminders", readonly=False)
+    followup_trust_bad_reminders = fields.Float(related="company_id.followup_trust_bad_reminders", readonly=False)
+    followup_trust_bad_promises = fields.Integer(related="company_id.followup_trust_bad_promises", readonly=False)
+
     @api.onchange("followup_interest_policy")
     def _onchange_followup_interest_policy(self):
         """Fill the margins, reference and compensation the law of the company's country gives."""

@@ -168,7 +168,8 @@ class ResPartner(models.Model):
 
     @api.depends_context("company")
     def _compute_followup_data(self):
-        decisions = self._followup_decide(self._origin.ids)
+        decisions, __, __, ageing = self._followup_decide_batch(self._origin.ids)
+        self._set_followup_ageing(ageing)  # res_partner_ageing.py: same query, no other
         Level = self.env["account.followup.level"]
         for partner in self:
             decision = decisions.get(partner._origin.id)
@@ -573,15 +574,17 @@ class ResPartner(models.Model):
 
     @api.model
     def _followup_decide_batch(self, partner_ids=None):
-        """Decide as `_followup_decide_with_failures`, and tell each customer's plan.
+        """Decide as `_followup_decide_with_failures`, and tell each customer's plan and ageing.
 
         :return: ``({partner_id: PartnerFollowup}, {partner_id whose last reminder failed},
-            {partner_id: follow-up plan id})``
+            {partner_id: follow-up plan id}, {partner_id: [the five ageing sums]})``
         """
         company = self.env.company
         today = fields.Date.context_today(self)
         __, ladders, delays = self.env["account.followup.level"]._get_plan_ladders(company)
-        groups, next_dates, failed, plans, promised = self._followup_query_groups(company, today, delays, partner_ids)
+        groups, next_dates, failed, plans, promised, ageing = self._followup_query_groups(
+            company, today, delays, partner_ids
+        )
         decisions = {
             partner_id: followup_rules.decide(
                 ladders.get(plans[partner_id], []), partner_groups, next_dates[partner_id], today,
@@ -589,7 +592,7 @@ class ResPartner(models.Model):
             )
             for partner_id, partner_groups in groups.items()
         }
-        return decisions, failed, plans
+        return decisions, failed, plans, ageing
 
     @api.model
     def _get_followup_cron_partner_ids(self):

@@ -74,7 +74,36 @@ class ResPartner(models.Model):
         return SQL("CASE line.followup_level_id %s END", SQL(" ").join(whens)) if whens else SQL("NULL::int")
 
     @api.model
-    def _followup_groups_sql(self, company, today, delays, partner_ids=None):
+    def _followup_ageing_columns_sql(self, today):
+        """Return the five ageing sums of the open lines, in company currency, as columns
+        ``ageing_not_due, ageing_1_30, ageing_31_60, ageing_61_90, ageing_over_90``: each
+        line by the days past its due date (or its date) on ``today``; together they make
+        the customer's total due."""
+        days = SQL("(%s - COALESCE(line.date_maturity, line.date))", today)
+        buckets = (
+            ("ageing_not_due", SQL("%s <= 0", days)),
+            ("ageing_1_30", SQL("%s BETWEEN 1 AND 30", days)),
+            ("ageing_31_60", SQL("%s BETWEEN 31 AND 60", days)),
+            ("ageing_61_90", SQL("%s BETWEEN 61 AND 90", days)),
+            ("ageing_over_90", SQL("%s > 90", days)),
+        )
+        return SQL(", ").join(
+            SQL("COALESCE(SUM(line.amount_residual) FILTER (WHERE %s), 0) AS %s", condition, SQL.identifier(name))
+            for name, condition in buckets
+        )
+
+    @api.model
+    def _followup_ageing_sql(self, company, today):
+        """Return the query of ``partner_id`` and the five ageing sums
+        (`_followup_ageing_columns_sql`) of every customer with open lines in the company."""
+        return SQL(
+            "SELECT line.partner_id, %s %s GROUP BY line.partner_id",
+            self._followup_ageing_columns_sql(today),
+            self._followup_open_lines_sql(company),
+        )
+
+    @api.model
+    def _followup_groups_sql(self, company, today, delays, partner_ids=None, ageing=False):
         """Return the query of the customers' line groups and next reminder dates.
 
         The open receivable lines of the company, aggregated by customer and last level
@@ -88,6 +117,8 @@ class ResPartner(models.Model):
         company has a minimum amount (else ``NULL``).
 
         :param dict delays: ``{level id: delay}`` of the company's levels
+        :param bool ageing: add the group's five ageing sums (`_followup_ageing_columns_sql`)
+            after ``reached_overdue``
         """
         reached_overdue, line_plan_join = self._followup_reached_overdue_sql(company, today, delays)
         return SQL(
@@ -106,6 +137,7 @@ class ResPartner(models.Model):
                             ELSE MIN(line.followup_date) FILTER (WHERE line.amount_residual > 0)
                        END AS oldest_followup,
                        %(reached_overdue)s AS reached_overdue
+                       %(ageing)s
                 %(lines)s
               GROUP BY line.partner_id, line.followup_level_id
             )
@@ -122,6 +154,7 @@ class ResPartner(models.Model):
             level_delay=self._followup_level_case(delays, lambda level_id, delay: delay),
             today=today,
             reached_overdue=reached_overdue,
+            ageing=SQL(", %s", self._followup_ageing_columns_sql(today)) if ageing else SQL(),
             lines=self._followup_open_lines_sql(company, partner_ids, join=line_plan_join),
             next_date_join=self._followup_next_date_join(company, SQL("line_groups.partner_id")),
             failed_join=self._followup_property_join(
@@ -267,16 +300,22 @@ class ResPartner(models.Model):
 
         :return: ``({partner_id: [LineGroup]}, {partner_id: next reminder date},
             {partner_id whose last reminder failed}, {partner_id: plan id},
-            {partner_id: last day an open promise to pay holds the chase, or None})``
+            {partner_id: last day an open promise to pay holds the chase, or None},
+            {partner_id: [not due, 1-30, 31-60, 61-90, over 90 days]})``: the ageing of the
+            Follow-up Reports comes from the same query as the statuses
         """
-        self.env.cr.execute(self._followup_groups_sql(company, today, delays, partner_ids))
+        self.env.cr.execute(self._followup_groups_sql(company, today, delays, partner_ids, ageing=True))
         groups = {}
         next_dates = {}
         failed = set()
         plans = {}
         promised = {}
+        ageing = {}
         for (partner_id, level_id, level_delay, residual, overdue, oldest_due, oldest_followup, reached_overdue,
-             next_date, fail, plan_id, promised_until) in self.env.cr.fetchall():
+             *buckets, next_date, fail, plan_id, promised_until) in self.env.cr.fetchall():
+            partner_ageing = ageing.setdefault(partner_id, [0.0] * len(buckets))
+            for index, amount in enumerate(buckets):
+                partner_ageing[index] += amount
             groups.setdefault(partner_id, []).append(
                 followup_rules.LineGroup(
                     level_id, level_delay, residual, overdue, oldest_due, oldest_followup, reached_overdue
@@ -287,7 +326,7 @@ class ResPartner(models.Model):
             promised[partner_id] = promised_until
             if fail:
                 failed.add(partner_id)
-        return groups, next_dates, failed, plans, promised
+        return groups, next_dates, failed, plans, promised, ageing
 
     @api.model
     def _followup_status_sql(self, statuses):

@@ -24,6 +24,7 @@ def _load_rules():
 
 rules_module = _load_rules()
 interest_module = _load("followup_interest")
+trust_module = _load("followup_trust")
 
 
 @pytest.fixture
