@@ -18,6 +18,7 @@ from lxml import etree
 from odoo import fields
 from odoo.tools import SQL
 from odoo.tools.pdf import PdfFileWriter
+from odoo.tools.safe_eval import safe_eval
 
 ADDON = os.environ["BENCH_ADDON_DIR"]
 spec = importlib.util.spec_from_file_location("followup_bulk", os.path.join(ADDON, "tests", "followup_bulk.py"))
@@ -163,6 +164,124 @@ def apply_history():
     cr.commit()
 
 
+# Share of the bench customers with a year of reminder history (12 monthly reminders each).
+HISTORY_SHARE = 3
+
+
+def make_reminder_history():
+    """Give a third of the bench customers a year of reminders: 12 monthly reminders each
+    (account.followup.reminder, in bulk SQL), about one of their invoices, with what was paid
+    within 7/30/60 days and the days until paid as the daily refresh stores them.
+
+    Idempotent: nothing is made when the bench customers already have reminders (--reuse)."""
+    if "account.followup.reminder" not in env:
+        return
+    cr.execute("SELECT 1 FROM account_followup_reminder reminder JOIN res_partner partner ON partner.id = reminder.partner_id "
+               "WHERE partner.ref LIKE 'BENCH-%' LIMIT 1")
+    if cr.fetchone():
+        return
+    t0 = time.time()
+    company = companies()["main"]
+    levels = env["account.followup.level"].search([("company_id", "=", company.id)], order="delay, id").ids
+    cr.execute(
+        SQL(
+            """
+            WITH customers AS (
+                SELECT partner.id AS partner_id,
+                       (SELECT line.move_id FROM account_move_line line
+                         WHERE line.partner_id = partner.id AND line.company_id = %(company)s
+                           AND line.balance > 0 LIMIT 1) AS move_id
+                  FROM res_partner partner
+                 WHERE partner.ref LIKE %(bench)s AND MOD(partner.id, %(share)s) = 0
+            ), rows AS (
+                SELECT customers.partner_id, customers.move_id, month,
+                       (%(levels)s::int[])[1 + MOD(customers.partner_id + month, cardinality(%(levels)s::int[]))] AS level_id,
+                       (100 + MOD(customers.partner_id * 7 + month * 13, 900))::numeric AS amount,
+                       MOD(customers.partner_id + month, 5) AS outcome
+                  FROM customers, generate_series(1, 12) AS month
+                 WHERE customers.move_id IS NOT NULL
+            ), inserted AS (
+                INSERT INTO account_followup_reminder
+                       (partner_id, company_id, level_id, date, automatic, email, sms, letter, printed, activity,
+                        amount_overdue, delivery_state, paid_7d, paid_30d, paid_60d, payment_days,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT partner_id, %(company)s, level_id, %(today)s::date - 30 * month, TRUE, TRUE, FALSE, FALSE, FALSE, FALSE,
+                       amount, 'delivered',
+                       CASE WHEN outcome = 0 THEN amount ELSE 0 END,
+                       CASE WHEN outcome <= 1 THEN amount WHEN outcome = 2 THEN amount / 2 ELSE 0 END,
+                       CASE WHEN outcome <= 2 THEN amount WHEN outcome = 3 THEN amount / 2 ELSE 0 END,
+                       CASE outcome WHEN 0 THEN 5 WHEN 1 THEN 20 WHEN 2 THEN 45 END,
+                       %(uid)s, now(), %(uid)s, now()
+                  FROM rows
+             RETURNING id, partner_id
+            )
+            INSERT INTO account_followup_reminder_move_rel (reminder_id, move_id)
+            SELECT inserted.id, customers.move_id FROM inserted JOIN customers USING (partner_id)
+            """,
+            company=company.id,
+            bench="BENCH-%",
+            share=HISTORY_SHARE,
+            levels=levels,
+            today=today,
+            uid=env.uid,
+        )
+    )
+    log(f"a year of reminder history: {cr.rowcount} reminders in {time.time() - t0:.1f}s")
+    cr.execute("ANALYZE account_followup_reminder")
+    cr.commit()
+
+
+def run_analysis_measures(List, domain, list_spec):
+    """The Follow-up Reports' first page with and without the ageing columns, the Aged
+    Receivables pivot and the Follow-up Analysis pivot over the year of history."""
+    rows = []
+    ageing = [fname for fname in ("ageing_not_due", "ageing_1_30", "ageing_31_60", "ageing_61_90", "ageing_over_90")
+              if fname in List._fields]
+    if not ageing:
+        return [("Follow-up Reports: ageing columns", None, None, "n/a (no ageing in this version)")]
+    without_spec = {fname: value for fname, value in list_spec.items() if fname not in ageing}
+    with_spec = {**without_spec, **{fname: {} for fname in ageing}}
+    page = {}
+    for label, spec_ in (("without", without_spec), ("with", with_spec)):
+        page[label] = measure(lambda s=spec_: List.web_search_read(domain, s, offset=0, limit=80, count_limit=10001),
+                              repeat=5)
+    ratio = page["with"][0] / page["without"][0]
+    rows.append(("Follow-up Reports: first page without the ageing columns", page["without"][0], page["without"][1],
+                 f"{len(page['without'][2]['records'])} rows"))
+    rows.append(("Follow-up Reports: first page with the ageing columns", page["with"][0], page["with"][1],
+                 f"{ratio:.2f}x without"))
+    # What the pivot asks: the total, then the rows (customers).
+    action = env.ref("account_payment_followup.res_partner_action_ageing")
+    pivot_domain = safe_eval(action.domain or "[]")
+    measures_ = [f"{fname}:sum" for fname in ageing]
+
+    def aged_pivot():
+        total = List.read_group(pivot_domain, measures_, [], lazy=False)
+        by_customer = List.read_group(pivot_domain, measures_, ["commercial_partner_id"], lazy=False)
+        return total, by_customer
+
+    secs, queries, (total, by_customer) = measure(aged_pivot)
+    rows.append(("Aged Receivables pivot (read_group: total + by customer)", secs, queries,
+                 f"{len(by_customer)} customers, over 90 days {total[0]['ageing_over_90']:.2f}"))
+    # The Follow-up Analysis pivot as its view opens: rows level > email, columns by month.
+    Reminder = env["account.followup.reminder"].with_context(List.env.context)
+    cr.execute("SELECT count(*), MIN(date), MAX(date) FROM account_followup_reminder")
+    reminders, first, last = cr.fetchone()
+    analysis_measures = ["amount_overdue:sum", "paid_30d:sum", "__count"]
+
+    def analysis_pivot():
+        return [
+            Reminder.read_group([], analysis_measures, rows_ + cols, lazy=False)
+            for rows_ in ([], ["level_id"], ["level_id", "email"])
+            for cols in ([], ["date:month"])
+        ]
+
+    secs, queries, groups = measure(analysis_pivot)
+    rows.append(("Follow-up Analysis pivot (6 read_group, level > email x month)", secs, queries,
+                 f"{reminders} reminders from {first} to {last}, {len(groups[-1])} cells"))
+    return rows
+
+
 def measure(fn, repeat=3):
     """Return (best seconds, queries of one run, result)."""
     times = []
@@ -285,6 +404,8 @@ def run_measures():
             f"{len(form[0]['followup_line_ids'])} open lines, {form[0]['followup_status']}",
         )
     )
+    make_reminder_history()
+    rows.extend(run_analysis_measures(List, domain, list_spec))
     rows.extend(run_cron(Partner))
     return rows
 
@@ -529,6 +650,7 @@ if PHASE == "data":
     cr.commit()
 elif PHASE == "history":
     apply_history()
+    make_reminder_history()
 elif PHASE == "measure":
     rows = run_measures()
     install = os.environ.get("BENCH_INSTALL")
