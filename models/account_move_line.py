@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import _, api, fields, models
 from odoo.tools import SQL, format_date
 
@@ -122,34 +124,55 @@ class AccountMoveLine(models.Model):
     def _followup_end_holds(self, company, today):
         """End the exclusions of the company's lines whose end date has come: clear the flag,
         note it on the invoice and schedule an activity "Exclusion ended: reason" for the
-        customer's follow-up responsible (the daily run)."""
+        customer's follow-up responsible (the daily run).
+
+        In batch whatever their number: the notes in one `_message_log_batch` per round (one
+        note per line, a second round for an invoice with two lines ending), the activities
+        in one `activity_schedule` per responsible and reason, the flags in SQL (the ORM write
+        of posted journal items re-synchronises their whole invoices, see
+        `_followup_set_level`).
+        """
         lines = self.search([
             ("company_id", "=", company.id),
             ("blocked", "=", True),
             ("followup_hold_until", "!=", False),
             ("followup_hold_until", "<=", today),
-        ])
+        ], order="id")
         if not lines:
             return lines
         Send = self.env["account.followup.send"]
+        no_level = self.env["account.followup.level"]
         todo_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        notes = defaultdict(list)  # move id: its notes, one per line
+        activities = defaultdict(lambda: self.env["account.move"])  # (user, summary): moves
         for line in lines:
             reason = line.followup_hold_note or _("no reason given")
-            line.move_id._message_log(body=_(
+            notes[line.move_id.id].append(_(
                 "Exclusion from follow-ups ended on %(date)s: %(reason)s",
                 date=format_date(self.env, line.followup_hold_until),
                 reason=reason,
             ))
             if todo_type:
                 partner = line.partner_id.commercial_partner_id
-                line.move_id.activity_schedule(
-                    activity_type_id=todo_type.id,
-                    summary=_("Exclusion ended: %(reason)s", reason=reason),
-                    user_id=Send._get_followup_activity_responsible(
-                        partner, self.env["account.followup.level"], line.move_id
-                    ).id,
-                )
-        lines.write({"blocked": False, "followup_hold_until": False})
+                user = Send._get_followup_activity_responsible(partner, no_level, line.move_id)
+                activities[user, _("Exclusion ended: %(reason)s", reason=reason)] |= line.move_id
+        Move = self.env["account.move"]
+        while notes:
+            Move.browse(list(notes))._message_log_batch(bodies={move_id: bodies.pop(0)
+                                                                for move_id, bodies in notes.items()})
+            notes = {move_id: bodies for move_id, bodies in notes.items() if bodies}
+        for (user, summary), moves in activities.items():
+            moves.activity_schedule(activity_type_id=todo_type.id, summary=summary, user_id=user.id)
+        self.env.cr.execute(SQL(
+            """
+            UPDATE account_move_line
+               SET blocked = FALSE, followup_hold_until = NULL, write_uid = %s, write_date = NOW() AT TIME ZONE 'UTC'
+             WHERE id = ANY(%s)
+            """,
+            self.env.uid,
+            lines.ids,
+        ))
+        lines.invalidate_recordset(["blocked", "followup_hold_until", "write_uid", "write_date"])
         return lines
 
     def _followup_set_level(self, level_id, followup_date):

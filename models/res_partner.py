@@ -1,3 +1,5 @@
+from markupsafe import escape
+
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -390,6 +392,29 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------
+
+    def write(self, vals):
+        """Extends `base` to note a change of follow-up plan on the customer (the field is not
+        tracked, see there): which plan it left, which it follows now, in the current company."""
+        if "followup_plan_id" not in vals:
+            return super().write(vals)
+        before = {partner.id: partner.followup_current_plan_id for partner in self}
+        result = super().write(vals)
+        self.invalidate_recordset(["followup_current_plan_id"])
+        bodies = {
+            partner.id: escape(_(
+                "Follow-up plan changed from %(old)s to %(new)s in %(company)s: the invoices go on "
+                "from the level with the next higher number of days.",
+                old=before[partner.id].display_name,
+                new=partner.followup_current_plan_id.display_name,
+                company=self.env.company.display_name,
+            ))
+            for partner in self
+            if partner.followup_current_plan_id != before[partner.id]
+        }
+        if bodies:
+            self.browse(list(bodies))._message_log_batch(bodies=bodies)
+        return result
 
     @api.model
     def web_search_read(self, domain, specification, offset=0, limit=None, order=None, count_limit=None):

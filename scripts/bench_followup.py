@@ -153,17 +153,73 @@ def apply_history():
                   JOIN account_account account ON account.id = open.account_id
           CROSS JOIN LATERAL (SELECT l.id, l.delay FROM account_followup_level l
                                WHERE l.company_id = open.company_id AND l.active
-                                 AND l.delay <= (CURRENT_DATE - open.date_maturity) - 5 * (open.partner_id % 3)
+                                 AND l.delay <= (%(today)s::date - open.date_maturity) - 5 * (open.partner_id %% 3)
                                ORDER BY l.delay DESC LIMIT 1) lv
                  WHERE account.account_type = 'asset_receivable' AND open.reconciled IS NOT TRUE
                    AND open.parent_state = 'posted' AND open.amount_residual > 0
-                   AND open.partner_id % 3 <> 0 AND open.followup_level_id IS NULL) src
+                   AND open.partner_id %% 3 <> 0 AND open.followup_level_id IS NULL) src
          WHERE line.id = src.id
-    """)
+    """, {"today": today})
     log(f"follow-up history on {cr.rowcount} lines in {time.time() - t0:.1f}s")
     cr.commit()
 
 
+def apply_policy():
+    """The collections policy of issue 13 on the bench's customers, so that every measure
+    runs with it: a second plan (its own delays and a minimum amount) for every tenth
+    customer, lines on hold (some ending today, counted again at once), open and broken
+    promises to pay."""
+    t0 = time.time()
+    main = companies()["main"]
+    default_plan = main.followup_default_plan_id
+    plan = env["account.followup.plan"].create({"name": "Bench export plan", "company_id": main.id})
+    template = default_plan.level_ids.sorted("delay")[:1]
+    for delay, min_amount in ((10, 50.0), (40, 0.0), (75, 0.0)):
+        template.copy({"plan_id": plan.id, "delay": delay, "min_amount": min_amount,
+                       "name": f"Export reminder +{delay}"})
+    customer_ids = bench_customer_ids()
+    on_plan = env["res.partner"].browse(customer_ids[::10]).with_company(main)
+    on_plan.write({"followup_plan_id": plan.id})
+    # holds: every 7th customer's oldest open line, a third of them ending today
+    cr.execute(
+        SQL(
+            """
+            WITH oldest AS (
+                SELECT DISTINCT ON (line.partner_id) line.id, line.partner_id
+                  FROM account_move_line line
+                  JOIN account_account account ON account.id = line.account_id
+                 WHERE account.account_type = 'asset_receivable' AND line.reconciled IS NOT TRUE
+                   AND line.parent_state = 'posted' AND line.amount_residual > 0
+                   AND line.company_id = %(company)s AND mod(line.partner_id, 7) = 0
+              ORDER BY line.partner_id, line.date_maturity, line.id)
+            UPDATE account_move_line line
+               SET blocked = TRUE, followup_hold_note = 'Disputed delivery (bench)',
+                   followup_hold_until = CASE WHEN mod(oldest.partner_id, 3) = 0 THEN %(today)s::date
+                                              ELSE %(today)s::date + 30 END
+              FROM oldest WHERE line.id = oldest.id
+            """,
+            company=main.id,
+            today=today,
+        )
+    )
+    held = cr.rowcount
+    # promises: every 20th customer an open promise, every 50th a broken one
+    Promise = env["account.followup.promise"].with_company(main)
+    Promise.create([
+        {"partner_id": pid, "company_id": main.id, "date": fields.Date.add(today, days=5), "amount": 100.0}
+        for pid in customer_ids[::20]
+    ])
+    broken = Promise.create([
+        {"partner_id": pid, "company_id": main.id, "date": fields.Date.add(today, days=-20), "amount": 100.0}
+        for pid in customer_ids[5::50]
+    ])
+    broken.write({"state": "broken"})
+    env.flush_all()
+    cr.commit()
+    log(
+        f"collections policy in {time.time() - t0:.1f}s: {len(on_plan)} customers on a second plan, "
+        f"{held} lines on hold, {len(customer_ids[::20])} open and {len(broken)} broken promises"
+    )
 # Share of the bench customers with a year of reminder history (12 monthly reminders each).
 HISTORY_SHARE = 3
 
@@ -455,9 +511,10 @@ def run_cron(Partner):
             ("cron, email only", None, None, "n/a (cron not available)"),
             ("cron, email + invoice PDFs", None, None, "n/a (cron not available)"),
         ]
-    level_1 = env["account.followup.level"].search(
-        [("company_id", "=", Partner.env.company.id)], order="delay, id", limit=1
-    )
+    level_domain = [("company_id", "=", Partner.env.company.id)]
+    if "followup_default_plan_id" in Partner.env.company._fields:  # the default plan's first level
+        level_domain.append(("plan_id", "=", Partner.env.company.followup_default_plan_id.id))
+    level_1 = env["account.followup.level"].search(level_domain, order="delay, id", limit=1)
     decisions = Partner._followup_decide()
     ready = sorted(pid for pid, d in decisions.items() if d.status == "in_need_of_action" and d.level_id == level_1.id)
     bench_ids = set(bench_customer_ids())
@@ -650,6 +707,7 @@ if PHASE == "data":
     cr.commit()
 elif PHASE == "history":
     apply_history()
+    apply_policy()
     make_reminder_history()
 elif PHASE == "measure":
     rows = run_measures()

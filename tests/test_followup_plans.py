@@ -149,6 +149,20 @@ class TestFollowupPlans(FollowupPlansCommon):
         self.customer.followup_plan_id = False
         self.assertFollowup(self.customer, IN_NEED, self.level_2, 500.0, 500.0)
 
+    def test_changing_plan_is_noted_on_the_customer(self):
+        """A change of plan leaves one note on the customer naming both plans; writing the
+        same plan again, or another field, leaves none."""
+        def plan_notes():
+            return self.customer.message_ids.filtered(lambda m: "Follow-up plan changed" in (m.body or ""))
+
+        self.customer.followup_plan_id = self.export
+        self.assertEqual(len(plan_notes()), 1)
+        self.assertIn(f"from {self.default_plan.name} to Export in {self.company.name}", plan_notes().body)
+        self.customer.write({"followup_plan_id": self.export.id, "comment": "Ships abroad"})
+        self.customer.followup_plan_id = False
+        self.assertEqual(len(plan_notes()), 2)
+        self.assertIn(f"from Export to {self.default_plan.name}", plan_notes()[0].body)
+
     def test_level_by_hand_in_the_customer_plan(self):
         """The level chosen by hand must be one of the customer's plan."""
         self.create_invoice(partner=self.exporter, amount=100.0, due_days_ago=3)
@@ -366,6 +380,47 @@ class TestFollowupHolds(FollowupSendCommon):
         self.assertIn("Exclusion from follow-ups ended", invoice.message_ids[0].body)
         self.assertIn("Disputed price", invoice.message_ids[0].body)
         self.assertFollowup(self.customer, IN_NEED, self.level_1, 400.0, 400.0)
+
+    def test_holds_ending_together(self):
+        """Holds ending the same day are ended in batch: each line its note, one activity per
+        invoice for each reason, and a constant number of queries whatever their number."""
+        Line = self.env["account.move.line"]
+
+        def hold(count, reason):
+            invoices = self.env["account.move"]
+            for __ in range(count):
+                invoice = self.create_invoice(amount=100.0, due_days_ago=20)
+                self.receivable_lines(invoice).write(
+                    {"blocked": True, "followup_hold_note": reason, "followup_hold_until": self.today})
+                invoices |= invoice
+            return invoices
+
+        def queries_to_end(invoices):
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            ended = Line._followup_end_holds(self.company, self.today)
+            self.env.flush_all()
+            self.assertEqual(ended, self.receivable_lines(invoices))
+            return self.env.cr.sql_log_count - before, ended
+
+        queries_to_end(hold(1, "Warm-up"))  # the caches of the first run (templates, users)
+        two = hold(2, "Disputed price")
+        queries_two, __ = queries_to_end(two)
+        four = hold(4, "Wrong address")
+        queries_four, ended = queries_to_end(four)
+        # per line: Odoo's own notification of the activity to its assignee (a rendered email,
+        # about 40 queries); the flags are cleared in SQL, not by an ORM write of the posted
+        # lines, which re-synchronises their invoices (see `_followup_set_level`)
+        self.assertLessEqual(queries_four - queries_two, 2 * 45)
+        self.assertEqual(ended.mapped("blocked"), [False] * 4)
+        for invoices, reason in ((two, "Disputed price"), (four, "Wrong address")):
+            for invoice in invoices:
+                self.assertEqual(invoice.activity_ids.summary, f"Exclusion ended: {reason}")
+                self.assertEqual(invoice.activity_ids.user_id, self.responsible)
+                notes = invoice.message_ids.filtered(lambda m: "Exclusion from follow-ups ended" in m.body)
+                self.assertEqual(len(notes), 1)
+                self.assertIn(reason, notes.body)
+        self.assertFalse(Line._followup_end_holds(self.company, self.today))
 
     def test_hold_without_end_stays(self):
         """A hold without an end date stays until someone includes the invoice again."""
