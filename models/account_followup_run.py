@@ -5,6 +5,7 @@ details or were skipped, without reading the server log.
 """
 
 from odoo import Command, api, fields, models
+from odoo.tools import format_datetime
 
 
 class AccountFollowupRun(models.Model):
@@ -37,6 +38,16 @@ class AccountFollowupRun(models.Model):
     has_issues = fields.Boolean(
         string="To Check", readonly=True, index=True, help="Some reminders failed or lacked contact details."
     )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends("date")
+    def _compute_display_name(self):
+        """The run's date and time in the user's time zone and language (breadcrumbs)."""
+        for run in self:
+            run.display_name = format_datetime(self.env, run.date) if run.date else ""
 
     # ------------------------------------------------------------
     # BUSINESS METHODS

@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from odoo import SUPERUSER_ID
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import format_datetime, mute_logger
 
 from .common import SEND_LOGGER, FollowupSendCommon
 
@@ -184,3 +184,8 @@ class TestFollowupRun(FollowupSendCommon):
             (self.env.user, False, self.customer, paid, False),
         )
         self.assertEqual((run.reminded_count, run.failed_count, run.missing_count, run.skipped_count), (1, 0, 0, 1))
+        # named by its date and time as the user reads them (time zone, language), not as stored
+        self.env.user.tz = "Europe/Brussels"
+        run.invalidate_recordset(["display_name"])
+        self.assertEqual(run.display_name, format_datetime(self.env, run.date, tz="Europe/Brussels"))
+        self.assertNotEqual(run.display_name, str(run.date))
