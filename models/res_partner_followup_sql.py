@@ -103,7 +103,7 @@ class ResPartner(models.Model):
         )
 
     @api.model
-    def _followup_groups_sql(self, company, today, delays, partner_ids=None, ageing=False):
+    def _followup_groups_sql(self, company, today, delays, partner_ids=None, ageing=False, promises=True):
         """Return the query of the customers' line groups and next reminder dates.
 
         The open receivable lines of the company, aggregated by customer and last level
@@ -119,6 +119,11 @@ class ResPartner(models.Model):
         :param dict delays: ``{level id: delay}`` of the company's levels
         :param bool ageing: add the group's five ageing sums (`_followup_ageing_columns_sql`)
             after ``reached_overdue``
+        :param bool promises: join the open promises to pay (``promised_until``, else ``NULL``).
+            A search over every customer joins them to the customers instead, after grouping:
+            joined to the groups, PostgreSQL cannot tell that a customer has one row of
+            promises, overestimates the groups twentyfold (4 million rows for 200,000 at
+            100,000 customers) and compiles the query with JIT for longer than it runs.
         """
         reached_overdue, line_plan_join = self._followup_reached_overdue_sql(company, today, delays)
         return SQL(
@@ -144,7 +149,7 @@ class ResPartner(models.Model):
             SELECT line_groups.*, prop.value_datetime::date AS next_date,
                    COALESCE(failed.value_integer, 0) = 1 AS failed,
                    %(plan_id)s AS plan_id,
-                   promised.promised_until
+                   %(promised_until)s AS promised_until
               FROM line_groups
               %(next_date_join)s
               %(failed_join)s
@@ -161,7 +166,9 @@ class ResPartner(models.Model):
                 company, "followup_failed", "failed", SQL("line_groups.partner_id")
             ),
             **self._followup_plan_sql(company, SQL("line_groups.partner_id")),
-            promised_join=self._followup_promised_join(company, today, SQL("line_groups.partner_id")),
+            promised_until=SQL("promised.promised_until") if promises else SQL("NULL::date"),
+            promised_join=(self._followup_promised_join(company, today, SQL("line_groups.partner_id"))
+                           if promises else SQL()),
         )
 
     @api.model
@@ -498,8 +505,7 @@ class ResPartner(models.Model):
             """
             (WITH groups AS (%(groups)s),
                   partners AS (
-                SELECT partner_id, SUM(residual) AS residual, SUM(overdue) AS overdue, MAX(next_date) AS next_date,
-                       MAX(promised_until) AS promised_until
+                SELECT partner_id, SUM(residual) AS residual, SUM(overdue) AS overdue, MAX(next_date) AS next_date
                   FROM groups
               GROUP BY partner_id
             ),
@@ -512,18 +518,21 @@ class ResPartner(models.Model):
                            WHEN partners.residual <= 0 THEN %(no_action)s
                            WHEN enough.partner_id IS NOT NULL
                                 AND NOT COALESCE(partners.next_date > %(today)s, FALSE)
-                                AND partners.promised_until IS NULL THEN %(in_need)s
+                                AND promised.partner_id IS NULL THEN %(in_need)s
                            WHEN partners.overdue > 0 THEN %(overdue)s
                            ELSE %(no_action)s
                        END AS status
                   FROM partners
              LEFT JOIN enough ON enough.partner_id = partners.partner_id
+                  %(promised_join)s
             )
             SELECT partner_id FROM decisions WHERE status = ANY(%(statuses)s))
             """,
-            groups=self._followup_groups_sql(company, today, self.env["account.followup.level"]._get_plan_ladders(
-                company)[2]),
+            groups=self._followup_groups_sql(
+                company, today, self.env["account.followup.level"]._get_plan_ladders(company)[2], promises=False
+            ),
             reached=self._followup_reached_targets_sql(company, today, SQL("groups")),
+            promised_join=self._followup_promised_join(company, today, SQL("partners.partner_id")),
             today=today,
             no_action=followup_rules.STATUS_NO_ACTION,
             in_need=followup_rules.STATUS_IN_NEED,
@@ -564,6 +573,6 @@ class ResPartner(models.Model):
          LEFT JOIN (%(reached)s) AS reached ON reached.partner_id = partners.partner_id
           GROUP BY partners.partner_id, partners.residual)
             """,
-            groups=self._followup_groups_sql(company, today, delays),
+            groups=self._followup_groups_sql(company, today, delays, promises=False),
             reached=self._followup_reached_targets_sql(company, today, SQL("groups")),
         )
