@@ -12,3 +12,4 @@ from . import test_followup_history
 from . import test_followup_analysis
 from . import test_followup_plans
 from . import test_followup_promises
+from . import test_followup_delivery
