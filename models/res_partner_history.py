@@ -61,10 +61,10 @@ class ResPartner(models.Model):
 
     def _compute_followup_undelivered(self):
         Reminder = self.env["account.followup.reminder"]
-        self.env.cr.execute(Reminder._followup_undelivered_sql(self.env.company, self.ids))
+        self.env.cr.execute(Reminder._followup_undelivered_sql(self.env.company, self._origin.ids))
         reminders = dict(self.env.cr.fetchall())
         for partner in self:
-            reminder = Reminder.browse(reminders.get(partner.id))
+            reminder = Reminder.browse(reminders.get(partner._origin.id))
             partner.followup_undelivered = bool(reminder)
             partner.followup_undelivered_channel = reminder.failure_channel
             partner.followup_undelivered_reason = reminder._get_failure_label() if reminder else False
