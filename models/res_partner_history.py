@@ -1,6 +1,9 @@
 # The reminder history of res.partner, in its own file (the follow-up is in res_partner.py).
 # pylint: disable=consider-merging-classes-inherited
 from odoo import _, fields, models
+from odoo.tools import SQL
+
+from .account_followup_reminder import FAILURE_CHANNELS
 
 
 class ResPartner(models.Model):
@@ -19,6 +22,27 @@ class ResPartner(models.Model):
         help="The reminder failed or lacked contact details in the last run of the company.",
     )
 
+    followup_undelivered = fields.Boolean(
+        string="Reminder Not Delivered",
+        compute="_compute_followup_undelivered",
+        search="_search_followup_undelivered",
+        groups="account.group_account_readonly,account.group_account_invoice",
+        help="The last reminder of the company whose delivery is known bounced or failed (the "
+        "channel and the reason say how); cleared when a later reminder is delivered. The daily "
+        "run does not email a failed address again until the contact's email is changed.",
+    )
+    followup_undelivered_channel = fields.Selection(
+        FAILURE_CHANNELS,
+        string="Not Delivered by",
+        compute="_compute_followup_undelivered",
+        groups="account.group_account_readonly,account.group_account_invoice",
+    )
+    followup_undelivered_reason = fields.Char(
+        string="Not Delivered Because",
+        compute="_compute_followup_undelivered",
+        groups="account.group_account_readonly,account.group_account_invoice",
+    )
+
     def _compute_followup_reminder_count(self):
         counts = dict(
             self.env["account.followup.reminder"]._read_group(
@@ -34,6 +58,24 @@ class ResPartner(models.Model):
         issues = set(self.search([("id", "in", self.ids), ("followup_last_run_issue", "=", True)]).ids)
         for partner in self:
             partner.followup_last_run_issue = partner.id in issues
+
+    def _compute_followup_undelivered(self):
+        Reminder = self.env["account.followup.reminder"]
+        self.env.cr.execute(Reminder._followup_undelivered_sql(self.env.company, self._origin.ids))
+        reminders = dict(self.env.cr.fetchall())
+        for partner in self:
+            reminder = Reminder.browse(reminders.get(partner._origin.id))
+            partner.followup_undelivered = bool(reminder)
+            partner.followup_undelivered_channel = reminder.failure_channel
+            partner.followup_undelivered_reason = reminder._get_failure_label() if reminder else False
+
+    def _search_followup_undelivered(self, operator, value):
+        """Customers whose last reminder of the company with a known delivery failed."""
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(_("Operation not supported"))
+        query = self.env["account.followup.reminder"]._followup_undelivered_sql(self.env.company)
+        subquery = SQL("(SELECT undelivered.partner_id FROM (%s) undelivered)", query)
+        return [("id", "in" if (operator == "=") == value else "not in", subquery)]
 
     def action_open_followup_reminders(self):
         """Open the reminders sent to the customer in the current company."""

@@ -14,3 +14,4 @@ from . import test_followup_plans
 from . import test_followup_promises
 from . import test_followup_ageing
 from . import test_followup_trust
+from . import test_followup_delivery

@@ -780,7 +780,7 @@ class AccountFollowupSend(models.TransientModel):
         """Return the values of the reminder email, or ``None`` when nobody can receive it."""
         partner, options = reminder["partner"], reminder["options"]
         template = options["mail_template"]
-        recipients = partner._get_followup_email_recipients(options["email_recipients"])
+        recipients = self._get_followup_email_recipients(reminder)
         if not recipients or not (template or options["body"]):
             return None
         email = {key: options[key] for key in ("subject", "body", "email_from")}
@@ -813,6 +813,19 @@ class AccountFollowupSend(models.TransientModel):
             "force_send": options["force_send"],
             **post_values,
         }
+
+    @api.model
+    def _get_followup_email_recipients(self, reminder):
+        """Return the contacts the reminder email goes to.  The daily run leaves out the
+        addresses of the customer a reminder did not reach (option ``undelivered_emails``,
+        ``{partner_id: {email}}``): they wait for a person to fix them (the run lists the
+        customer as missing contact details); a changed email goes again."""
+        partner, options = reminder["partner"], reminder["options"]
+        recipients = partner._get_followup_email_recipients(options["email_recipients"])
+        failed = (options.get("undelivered_emails") or {}).get(partner.id)
+        if failed:
+            recipients = recipients.filtered(lambda contact: contact.email_normalized not in failed)
+        return recipients
 
     @api.model
     def _send_email(self, reminder, values):
@@ -1153,9 +1166,14 @@ class AccountFollowupSend(models.TransientModel):
             # decided once for the run: each batch decides again, after its lock
             candidate_ids = partners._get_followup_cron_partner_ids()
             batches = [candidate_ids[start:start + batch_size] for start in range(0, len(candidate_ids), batch_size)]
+            # the addresses a reminder did not reach: read once for the run (see _get_followup_email_recipients)
+            options = {
+                "print": False,
+                "undelivered_emails": self.env["account.followup.reminder"]._get_followup_undelivered_emails(company),
+            }
             run_results = []
             for batch in batches[:max_batches]:
-                run_results.append(Send._process_followups(partners.browse(batch), options={"print": False}))
+                run_results.append(Send._process_followups(partners.browse(batch), options=options))
                 if self._can_commit():
                     # each batch is kept even if a later one crashes
                     self.env.cr.commit()  # pylint: disable=invalid-commit
