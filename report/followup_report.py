@@ -84,7 +84,12 @@ class ReportFollowup(models.AbstractModel):
             currency, sorted by currency name; rows are sorted by due date
         """
         today = fields.Date.context_today(self)
-        lines = partner.commercial_partner_id._get_followup_open_lines()
+        customer = partner.commercial_partner_id
+        batch_lines = self.env.cr.cache.get(self._followup_batch_key(), {}).get("open_lines", {})
+        if len(customer) == 1 and customer.id in batch_lines:
+            lines = self.env["account.move.line"].browse(batch_lines[customer.id])
+        else:
+            lines = customer._get_followup_open_lines()
         lines.fetch(["date", "date_maturity", "currency_id", "amount_residual_currency", "move_id"])
         lines.move_id.fetch(["name", "invoice_date", "invoice_origin", "payment_reference", "ref"])
         by_currency = defaultdict(list)
@@ -103,6 +108,32 @@ class ReportFollowup(models.AbstractModel):
                 ),
             })
         return groups
+
+    @api.model
+    def _followup_batch_key(self):
+        return ("account_payment_followup.batch", self.env.company.id)
+
+    @api.model
+    def _followup_set_batch_values(self, open_lines=None, charges=None):
+        """Give what a batch of reminders read at once for their emails, or forget it (no
+        argument).  The batch gives them while it renders its emails, in which nothing
+        changes the lines.
+
+        :param dict open_lines: ``{partner id: [line ids]}``, in the order of
+            `res.partner._get_followup_open_lines`
+        :param dict charges: ``{partner id: (level, charges)}``: the customer's level and
+            what `account.followup.charges._get_late_charges` returned for it today
+            (``None``: no late invoice)
+        """
+        key = self._followup_batch_key()
+        if open_lines is None and charges is None:
+            self.env.cr.cache.pop(key, None)
+        else:
+            self.env.cr.cache[key] = {
+                "date": fields.Date.context_today(self),
+                "open_lines": dict(open_lines or {}),
+                "charges": dict(charges or {}),
+            }
 
     @api.model
     def _prepare_followup_item_row(self, line, today):
@@ -136,13 +167,23 @@ class ReportFollowup(models.AbstractModel):
         company = self.env.company
         if not self.env["account.followup.level"]._get_charging_level_ids(company.id):
             return None
-        # this customer's level only: not the statuses of the records prefetched with it
-        level = level or customer.with_prefetch(customer._ids).followup_level_id
-        if not level or level.late_charges == "none":
-            return None
         today = today or fields.Date.context_today(self)
-        charges = self.env["account.followup.charges"]._get_late_charges(customer, company, today, level)
-        charges = charges.get(customer.id) or {
+        # the batch of reminders read the charges of its customers at once
+        batch = self.env.cr.cache.get(self._followup_batch_key(), {})
+        batch_charges = batch.get("charges", {}) if batch.get("date") == today else {}
+        cached = batch_charges.get(customer.id) if len(customer) == 1 else None
+        if cached and (not level or level == cached[0]):
+            level, charges = cached
+            if not level or level.late_charges == "none":
+                return None
+        else:
+            # this customer's level only: not the statuses of the records prefetched with it
+            level = level or customer.with_prefetch(customer._ids).followup_level_id
+            if not level or level.late_charges == "none":
+                return None
+            charges = self.env["account.followup.charges"]._get_late_charges(customer, company, today, level)
+            charges = charges.get(customer.id)
+        charges = charges or {
             "invoices": [], "compensation": 0.0, "fee": level.fee_amount, "missing": [], "is_consumer": False,
         }
         rows = [

@@ -3,13 +3,18 @@
 # BENCH_PHASE=history: a follow-up history on the cloned lines (addon installed).
 # BENCH_PHASE=measure: the measures, printed as one table.
 # ruff: noqa: F821, E501 (``env`` comes from `odoo shell`; long SQL lines)
+import cProfile
 import importlib.util
 import io
+import json
 import os
+import pstats
 import random
 import resource
+import shlex
 import statistics
 import subprocess
+import tempfile
 import time
 from unittest.mock import patch
 
@@ -31,6 +36,7 @@ K = int(os.environ["BENCH_CRON"])
 K_PDF = int(os.environ.get("BENCH_CRON_PDF", K))
 PHASE = os.environ["BENCH_PHASE"]
 PROFILE_DIR = os.environ.get("BENCH_PROFILE")
+CRON_WORKERS = int(os.environ.get("BENCH_CRON_WORKERS") or 1)
 CHUNK = 2000  # copies per bulk statement
 env = env(context=dict(env.context, tracking_disable=True))  # noqa: F821
 cr = env.cr
@@ -527,6 +533,12 @@ def run_cron(Partner):
         rows = _run_cron(Partner, level_1, ready, cls, original)
     finally:
         restore_followup_state(measured)
+    if CRON_WORKERS > 1 and ready[:K]:
+        snapshot_followup_state(measured)
+        try:
+            rows[1:1] = run_cron_workers(Partner, level_1, ready[:K])
+        finally:
+            restore_followup_state(measured)
     return rows
 
 
@@ -591,24 +603,170 @@ def restore_followup_state(partner_ids):
 
 
 def start_profiler():
-    """Profile the cron measures when --profile gives a folder (needs pyinstrument)."""
+    """Profile the cron measures when --profile gives a folder: pyinstrument's tree when
+    Odoo's Python has it, else cProfile (also the source of the top costs per reminder)."""
     if not PROFILE_DIR:
         return None
-    from pyinstrument import Profiler  # noqa: PLC0415 (optional, only for --profile)
-
+    try:
+        from pyinstrument import Profiler  # noqa: PLC0415 (optional, only for --profile)
+    except ImportError:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        return profiler
     profiler = Profiler(interval=0.005)
     profiler.start()
     return profiler
 
 
-def stop_profiler(profiler, label):
+def stop_profiler(profiler, label, reminders=0):
     if profiler is None:
         return
+    name = label.replace(",", "").replace(" ", "_")
+    if isinstance(profiler, cProfile.Profile):
+        profiler.disable()
+        path = os.path.join(PROFILE_DIR, name + ".prof")
+        profiler.dump_stats(path)
+        log(f"profile of '{label}' in {path} (python -m pstats)")
+        print_top_costs(pstats.Stats(profiler), label, reminders)
+        return
     profiler.stop()
-    path = os.path.join(PROFILE_DIR, label.replace(",", "").replace(" ", "_") + ".txt")
+    path = os.path.join(PROFILE_DIR, name + ".txt")
     with open(path, "w", encoding="utf-8") as file:
         file.write(profiler.output_text(unicode=False, color=False, show_all=False))
     log(f"profile of '{label}' in {path}")
+
+
+# what the issue 17 counts per reminder: (label, file ending, function name)
+WATCHED_CALLS = (
+    ("html_sanitize", "odoo/tools/mail.py", "html_sanitize"),
+    ("QWeb compilations", "base/models/ir_qweb.py", "generate_functions"),
+    ("mail.message create", "mail/models/mail_message.py", "create"),
+    ("_message_log_batch", "mail/models/mail_thread.py", "_message_log_batch"),
+    ("message_post", "mail/models/mail_thread.py", "message_post"),
+    ("items table", "report/followup_report.py", "_get_followup_items_table_html"),
+    ("SQL queries", "odoo/sql_db.py", "execute"),
+)
+
+
+def print_top_costs(stats, label, reminders, top=12):
+    """Print the top costs per reminder of a cProfile run: the functions of most own time,
+    and the calls the issue watches (count and cumulated time per reminder)."""
+    per = max(reminders, 1)
+    rows = sorted(stats.stats.items(), key=lambda item: -item[1][2])  # (file, line, name): (cc, nc, tt, ct, callers)
+    log(f"top costs per reminder of '{label}' ({reminders} reminders, cProfile; own time):")
+    for (filename, line, name), (__, calls, own, cumulated, __callers) in rows[:top]:
+        where = f"{os.path.basename(filename)}:{line}({name})" if line else name
+        print(f"    {own / per * 1000:7.2f} ms own {cumulated / per * 1000:8.2f} ms cum {calls / per:8.1f} calls  {where}")
+    log("watched calls per reminder:")
+    for text, ending, function in WATCHED_CALLS:
+        calls = cumulated = 0
+        for (filename, __, name), (__cc, nc, __tt, ct, __callers) in stats.stats.items():
+            if name == function and filename.endswith(ending):
+                calls += nc
+                cumulated = max(cumulated, ct)  # nested calls: the outermost cumulated time
+        print(f"    {calls / per:7.1f} calls {cumulated / per * 1000:8.2f} ms  {text}")
+
+
+def run_cron_workers(Partner, level_1, chosen):
+    """The email-only cron run by CRON_WORKERS processes at once on ``chosen`` (each its own
+    `odoo shell`, committing its batches as the cron does): the total throughput from the
+    common start to the last worker's end, and the check of what the customers received."""
+    label = f"cron, email only, {CRON_WORKERS} cron workers"
+    level_1.join_invoices = False
+    cr.execute("SELECT COALESCE(MAX(id), 0) FROM mail_message")
+    messages_before = cr.fetchone()[0]
+    cr.commit()  # nothing held while the workers run
+    work = tempfile.mkdtemp(prefix="apf-bench-workers.")
+    ids_path, go_path = os.path.join(work, "ids.json"), os.path.join(work, "go")
+    with open(ids_path, "w", encoding="utf-8") as file:
+        json.dump(chosen, file)
+    worker_env = dict(os.environ, BENCH_PHASE="worker", BENCH_WORKER_IDS=ids_path, BENCH_WORKER_GO=go_path)
+    script = os.path.join(ADDON, "scripts", "bench_followup.py")
+    procs = []
+    for index in range(CRON_WORKERS):
+        with open(script, "rb") as stdin, open(os.path.join(work, f"worker-{index}.log"), "wb") as stderr:
+            procs.append(subprocess.Popen(
+                shlex.split(os.environ["BENCH_WORKER_CMD"]), stdin=stdin, stdout=subprocess.PIPE, stderr=stderr,
+                env=worker_env, text=True,
+            ))
+    for proc in procs:  # each worker has loaded the registry and holds nothing
+        while (line := proc.stdout.readline()) and line.strip() != "ready":
+            pass
+    start = time.time()
+    with open(go_path, "w", encoding="utf-8"):
+        pass
+    figures = []
+    for proc in procs:
+        out, __ = proc.communicate()
+        figures.extend(json.loads(line) for line in out.splitlines() if line.startswith("{"))
+    if len(figures) != CRON_WORKERS:
+        return [(label, None, None, f"a worker failed: see the logs in {work}")]
+    secs = max(figure["end"] for figure in figures) - start
+    queries = sum(figure["queries"] for figure in figures)
+    # the reminder of each customer: its email posted on it (message_post, a comment)
+    cr.execute(
+        """SELECT msg.res_id, count(*) FROM mail_message msg
+            WHERE msg.model = 'res.partner' AND msg.res_id = ANY(%s) AND msg.id > %s
+              AND msg.message_type = 'comment'
+         GROUP BY msg.res_id""",
+        [chosen, messages_before],
+    )
+    counts = dict(cr.fetchall())
+    duplicates = sorted(pid for pid, count in counts.items() if count > 1)
+    missed = sorted(set(chosen) - set(counts))
+    shares = "+".join(str(figure["sent"]) for figure in figures)
+    return [(
+        f"{label}: {len(chosen)} customers",
+        secs,
+        queries,
+        f"{len(chosen) / secs:.1f} customers/s, {queries / len(chosen):.1f} queries/customer, sent {shares}, "
+        f"duplicates {len(duplicates)}{' ' + str(duplicates[:10]) if duplicates else ''}, "
+        f"missed {len(missed)}{' ' + str(missed[:10]) if missed else ''}, "
+        f"peak RSS +{max(figure['rss_mb'] for figure in figures):.0f} MB per worker",
+    )]
+
+
+def cron_worker():
+    """BENCH_PHASE=worker: one cron process of --cron-workers; prints ``ready``, waits for the
+    common start, runs the cron on the bench's customers, prints its figures (JSON)."""
+    with open(os.environ["BENCH_WORKER_IDS"], encoding="utf-8") as file:
+        allowed = set(json.load(file))
+    Partner = env["res.partner"].with_company(companies()["main"])
+    cls = type(env["res.partner"])
+    original = cls._get_followup_cron_partner_ids
+
+    def restricted(self):
+        if self.env.company != Partner.env.company:
+            return []
+        return [pid for pid in original(self) if pid in allowed]
+
+    env["account.followup.level"].search([]).mapped("name")  # the registry and caches loaded
+    cr.commit()
+    rss_before = reset_peak_rss()
+    print("ready", flush=True)
+    while not os.path.exists(os.environ["BENCH_WORKER_GO"]):
+        time.sleep(0.002)
+    queries_before = cr.sql_log_count
+    send_cls = type(env["account.followup.send"])
+    process = send_cls._process_followups
+    sent = []
+
+    def counted(self, partners, *args, **kwargs):
+        results = process(self, partners, *args, **kwargs)
+        sent.extend(results["sent"].ids)
+        return results
+
+    with (
+        patch.object(cls, "_get_followup_cron_partner_ids", restricted),
+        patch.object(send_cls, "_process_followups", counted),
+    ):
+        Partner.env["res.partner"]._cron_execute_followups(max_batches=1000)
+        cr.commit()
+    end = time.time()
+    queries = cr.sql_log_count - queries_before
+    sent = len(sent)
+    print(json.dumps({"end": end, "queries": queries, "sent": sent,
+                      "rss_mb": (peak_rss() - rss_before) / 1024}), flush=True)
 
 
 def _run_cron(Partner, level_1, ready, cls, original):
@@ -668,7 +826,7 @@ def _run_cron(Partner, level_1, ready, cls, original):
                 # the bench's own check, left out of the measure
                 if not [pid for pid in original(Partner) if pid in allowed]:
                     break
-        stop_profiler(profiler, label)
+        stop_profiler(profiler, label, len(chosen))
         rss_growth = (peak_rss() - rss_before) / 1024
         cr.execute(
             "SELECT count(DISTINCT res_id) FROM mail_mail m JOIN mail_message msg ON msg.id = m.mail_message_id "
@@ -709,6 +867,8 @@ elif PHASE == "history":
     apply_history()
     apply_policy()
     make_reminder_history()
+elif PHASE == "worker":
+    cron_worker()
 elif PHASE == "measure":
     rows = run_measures()
     install = os.environ.get("BENCH_INSTALL")

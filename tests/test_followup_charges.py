@@ -4,7 +4,7 @@ from freezegun import freeze_time
 from lxml import html
 from psycopg2 import IntegrityError
 
-from odoo import SUPERUSER_ID
+from odoo import SUPERUSER_ID, tools
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -471,3 +471,47 @@ class TestFollowupChargesShown(FollowupSendCommon):
         without = batch_cost("none")
         shown = batch_cost("show")
         self.assertLessEqual(shown - without, 2 * 2)
+
+    def test_cron_charges_cost_no_query_per_customer(self):
+        """The charges shown cost a fixed number of queries per cron batch, none per customer: a
+        batch of 4 customers with charges shown costs as many queries more than a batch of 2 as
+        without charges; the emails show each customer's own charges."""
+
+        def run_cron(batch_size):
+            with freeze_time("2025-09-14 12:00:00"), self.mock_mail_gateway(), self.mockSMSGateway():
+                self.env["res.partner"].with_user(SUPERUSER_ID)._cron_execute_followups(
+                    batch_size=batch_size, max_batches=1
+                )
+
+        def batch_cost(late_charges, batch_size):
+            (self.level_1 + self.level_2 + self.level_3).write({"late_charges": late_charges})
+            customers = self.env["res.partner"]
+            for index in range(2 * batch_size):
+                customers |= self.customer.copy({
+                    "name": f"Charged {late_charges} {batch_size} {index}",
+                    "email": f"charged.{late_charges}.{batch_size}.{index}@example.com",
+                })
+            for index, partner in enumerate(customers):
+                self.create_invoice(partner=partner, amount=100.0 * (index + 1),
+                                    due_days_ago=(self.today - date(2025, 8, 20)).days)
+            run_cron(batch_size)  # warms the caches (and reminds the first batch)
+            queries = self.count_queries(lambda: run_cron(batch_size))
+            self.assertEqual(len(customers.filtered(self.customer_mails)), 2 * batch_size)
+            return queries, customers
+
+        self.level_1.auto_execute = True
+        run_cron(4)  # the customers of the database are reminded first
+        without_2, __ = batch_cost("none", 2)
+        without_4, __ = batch_cost("none", 4)
+        shown_2, __ = batch_cost("show", 2)
+        shown_4, customers = batch_cost("show", 4)
+        self.assertEqual(shown_4 - shown_2, without_4 - without_2)
+        # each email shows the interest of its own invoice (amounts differ from one customer to the next)
+        for partner in customers:
+            body = self.customer_mails(partner).body_html
+            interest = self.env["account.followup.charges"]._get_late_charges(
+                partner, self.company, date(2025, 9, 14)
+            )[partner.id]["invoices"][0]["interest_amount"]
+            self.assertGreater(interest, 0.0)
+            amount = tools.format_amount(self.env, interest, self.env.ref("base.EUR")).replace("\xa0", " ")
+            self.assertIn(f"{amount} 40.00 €", self._block_text(body))

@@ -16,6 +16,7 @@ import threading
 from collections import defaultdict
 
 import psycopg2
+import psycopg2.errors
 
 from odoo import Command, _, api, fields, models, tools
 from odoo.exceptions import UserError
@@ -416,9 +417,11 @@ class AccountFollowupSend(models.TransientModel):
             lambda partner: options.get("manual")
             or partner.id in decisions and decisions[partner.id].status == followup_rules.STATUS_IN_NEED
         )
-        owed_lines = in_need._get_followup_owed_lines()
-        owed_lines.fetch(["partner_id", "amount_residual", "date", "date_maturity", "followup_level_id",
+        # the open lines (the items of the emails' tables), of which the owed ones are reminded of
+        open_lines = in_need._get_followup_open_lines()
+        open_lines.fetch(["partner_id", "amount_residual", "date", "date_maturity", "followup_level_id",
                           "followup_date", "currency_id", "amount_residual_currency", "move_id"])
+        owed_lines = open_lines.filtered(lambda line: line.amount_residual > 0)
         owed_by_partner = defaultdict(list)
         for line in owed_lines:
             owed_by_partner[line.partner_id.id].append(line.id)
@@ -444,15 +447,24 @@ class AccountFollowupSend(models.TransientModel):
                 "lines": self._get_followup_reminded_lines(owed, Level._get_ladder(company, level.plan_id.id), today),
             }
         reminders = list(batch["reminders"].values())
+        open_lines.move_id.fetch(["name", "move_type", "invoice_date", "invoice_origin", "payment_reference", "ref",
+                                  "access_token", "invoice_pdf_report_id"])
         invoices = owed_lines.move_id
-        invoices.fetch(["name", "move_type", "invoice_date", "invoice_origin", "payment_reference", "ref",
-                        "access_token", "invoice_pdf_report_id"])
         Report = self.env["report.account_payment_followup.report_followup"]
         if Report._followup_can_pay_online():
             invoices.filtered(lambda move: move.move_type == "out_invoice")._followup_ensure_access_tokens()
         # the link of the customer's page, in every reminder: the tokens of the batch at once
         Partner.browse(list(batch["reminders"]))._followup_ensure_portal_tokens()
-        self._prepare_followup_batch_emails(batch, reminders)
+        open_by_partner = defaultdict(list)
+        for line in open_lines:
+            open_by_partner[line.partner_id.id].append(line.id)
+        Report._followup_set_batch_values(
+            open_lines=open_by_partner, charges=self._get_followup_batch_charges(reminders, decisions, today)
+        )
+        try:
+            self._prepare_followup_batch_emails(batch, reminders)
+        finally:
+            Report._followup_set_batch_values()
         attach = [
             reminder for reminder in reminders
             if reminder["options"]["join_invoices"] and reminder["options"]["email"]
@@ -469,6 +481,29 @@ class AccountFollowupSend(models.TransientModel):
                 _logger.warning("Invoice PDFs of a follow-up batch: rendered customer by customer", exc_info=True)
             missing.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
         return batch
+
+    @api.model
+    def _get_followup_batch_charges(self, reminders, decisions, today):
+        """Return the late-payment charges the emails of a batch show: ``{partner id: (level,
+        charges)}`` for the customers whose level (as decided, the one the items table shows
+        the charges of) charges; one query per such level for the whole batch."""
+        company = self.env.company
+        Level = self.env["account.followup.level"]
+        if not Level._get_charging_level_ids(company.id):
+            return {}
+        by_level = defaultdict(list)
+        for reminder in reminders:
+            partner_id = reminder["partner"].id
+            decision = decisions.get(partner_id)
+            level = Level.browse(decision.level_id if decision else False)
+            if reminder["options"]["email"] and level and level.late_charges != "none":
+                by_level[level].append(partner_id)
+        result = {}
+        Charges = self.env["account.followup.charges"]
+        for level, partner_ids in by_level.items():
+            charges = Charges._get_late_charges(self.env["res.partner"].browse(partner_ids), company, today, level)
+            result.update({partner_id: (level, charges.get(partner_id)) for partner_id in partner_ids})
+        return result
 
     @api.model
     def _prepare_followup_batch_emails(self, batch, reminders):
@@ -609,14 +644,22 @@ class AccountFollowupSend(models.TransientModel):
 
     @api.model
     def _write_followup_logs(self, logs, failed_ids=()):
-        """Record the reminders sent (``account.followup.reminder``), set the next reminder
-        dates and write the chatter notes, at once; clear the failure of the customers whose
+        """Step the lines up, record the reminders sent (``account.followup.reminder``), set
+        the next reminder dates and write the chatter notes, at once; clear the failure of the customers whose
         reminder failed before.
 
         :param list logs: what `_mark_followup_sent` returned, one per customer
         :param failed_ids: the customers whose last reminder had failed
         """
         Partner = self.env["res.partner"]
+        # the lines stepped up, one UPDATE per level for the whole batch
+        by_level = defaultdict(list)
+        for log in logs:
+            for level_id, line_ids in log.get("levels", {}).items():
+                by_level[level_id].extend(line_ids)
+        today = fields.Date.context_today(self)
+        for level_id, line_ids in by_level.items():
+            self.env["account.move.line"].browse(line_ids)._followup_set_level(level_id, today)
         reminders = [log["reminder"] for log in logs if log.get("reminder")]
         if reminders:
             self.env["account.followup.reminder"].create(reminders)
@@ -681,7 +724,8 @@ class AccountFollowupSend(models.TransientModel):
     def _mark_followup_sent(self, partner, level, lines, channels):
         """Step the lines up the ladder; return what `_write_followup_logs` writes.
 
-        :return: ``{"partner_id", "next_date", "note", "move_notes": {move id: note}}``
+        :return: ``{"partner_id", "next_date", "note", "move_notes": {move id: note},
+            "levels": {level id: [ids of the lines stepped up to it]}}``
         """
         today = fields.Date.context_today(self)
         # the ladder of the level's plan: the customer's (the wizard offers the levels of its plan)
@@ -692,8 +736,6 @@ class AccountFollowupSend(models.TransientModel):
                 ladder, line.followup_level_id.delay if line.followup_level_id else None
             )
             by_level[following.id].append(line.id)
-        for level_id, line_ids in by_level.items():
-            lines.browse(line_ids)._followup_set_level(level_id, today)
         next_date = followup_rules.next_reminder_date(ladder, level.id, today)
         note_values = {
             "level": level.name,
@@ -716,6 +758,8 @@ class AccountFollowupSend(models.TransientModel):
                 **dict(note_values, date=tools.format_date(self.env, next_date)),
             ),
             "move_notes": {move.id: move_note for move in lines.move_id},
+            # the lines each level steps up to: written for the whole batch (`_write_followup_logs`)
+            "levels": dict(by_level),
         }
 
     # ------------------------------------------------------------
@@ -757,7 +801,10 @@ class AccountFollowupSend(models.TransientModel):
         """Render the email of a template for customers: ``{partner_id: {"subject", "body",
         "email_from"}}``, each in the customer's language."""
         subjects = template._render_field("subject", partner_ids, compute_lang=True)
-        bodies = template._render_field("body_html", partner_ids, compute_lang=True, options={"post_process": True})
+        # one compilation of the body for all the customers (see models/mail_render_mixin.py)
+        bodies = template.with_context(followup_compile_once=True)._render_field(
+            "body_html", partner_ids, compute_lang=True, options={"post_process": True}
+        )
         emails_from = template._render_field("email_from", partner_ids)
         return {
             partner_id: {
@@ -1145,6 +1192,32 @@ class AccountFollowupSend(models.TransientModel):
         self.env["account.followup.promise"].with_company(company)._followup_decide_promises(company, today)
 
     @api.model
+    def _cron_followup_step(self, step, attempts=2):
+        """Run one step of the cron (a batch, the refresh of the reminders, the policy of the
+        day) in its own transaction, committed; return what it returned.
+
+        Several cron workers share a run (Odoo's workers, servers): a worker skips the
+        customers another one holds, but a row another worker committed after this
+        transaction began cannot be written here (serialization failure).  The step is then
+        rolled back and run again with a fresh view, at most ``attempts`` times; ``None``
+        when it never succeeded (what it had to do is left to the next run).  Inside tests
+        nothing is committed and the error is raised.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                result = step()
+                if self._can_commit():
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                return result
+            except psycopg2.errors.SerializationFailure:
+                if not self._can_commit():
+                    raise
+                self.env.cr.rollback()
+                _logger.info("Follow-up cron: a step met another worker's commit (attempt %s of %s)",
+                             attempt, attempts)
+        return None
+
+    @api.model
     def _cron_process_followups(self, batch_size=None, max_batches=10):
         """Send the automatic reminders of every company, in committed batches.
 
@@ -1157,12 +1230,12 @@ class AccountFollowupSend(models.TransientModel):
         """
         batch_size = batch_size or self._get_followup_cron_batch_size()
         # what the recent reminders achieved (delivery, payments), before sending new ones
-        self.env["account.followup.reminder"]._cron_refresh_reminders()
+        self._cron_followup_step(self.env["account.followup.reminder"]._cron_refresh_reminders)
         work_left = False
         for company in self.env["res.company"].search([]):
             Send = self.with_company(company)
             partners = self.env["res.partner"].with_company(company)
-            Send._cron_followup_policy(company)
+            Send._cron_followup_step(lambda Send=Send, company=company: Send._cron_followup_policy(company))
             # decided once for the run: each batch decides again, after its lock
             candidate_ids = partners._get_followup_cron_partner_ids()
             batches = [candidate_ids[start:start + batch_size] for start in range(0, len(candidate_ids), batch_size)]
@@ -1173,12 +1246,22 @@ class AccountFollowupSend(models.TransientModel):
             }
             run_results = []
             for batch in batches[:max_batches]:
-                run_results.append(Send._process_followups(partners.browse(batch), options=options))
-                if self._can_commit():
-                    # each batch is kept even if a later one crashes
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
-            # one record of the run for the account managers of the company
-            self.env["account.followup.run"].with_company(company)._record_followup_run(run_results)
+                # each batch is committed: kept even if a later one crashes
+                batch_partners = partners.browse(batch)
+                results = Send._cron_followup_step(
+                    lambda Send=Send, batch_partners=batch_partners, options=options: Send._process_followups(
+                        batch_partners, options=options
+                    )
+                )
+                if results is None:
+                    work_left = True  # another worker made the batch stale twice: the next run sends it
+                else:
+                    run_results.append(results)
+            # one record of the run for the account managers of the company (it names customers
+            # the other workers may be writing on: tried again as a batch is)
+            Run = self.env["account.followup.run"].with_company(company)
+            self._cron_followup_step(lambda Run=Run, run_results=run_results: Run._record_followup_run(run_results),
+                                     attempts=5)
             left = partners.browse(candidate_ids[max_batches * batch_size:])
             work_left = work_left or bool(left.filtered(lambda partner: not partner.followup_failed))
         if work_left:
