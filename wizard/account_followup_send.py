@@ -1142,7 +1142,7 @@ class AccountFollowupSend(models.TransientModel):
         """Return the notification that sums up a batch of follow-ups (`_process_followups`)."""
         incomplete = results["missing"] | results["failed"]
         message = _(
-            "%(sent)s reminders sent, %(skipped)s customers skipped, %(incomplete)s customers to check.",
+            "Reminders sent: %(sent)s. Customers skipped: %(skipped)s. Customers to check: %(incomplete)s.",
             sent=len(results["sent"]),
             skipped=len(results["skipped"]),
             incomplete=len(incomplete),
