@@ -156,7 +156,10 @@ class AccountFollowupPlan(models.Model):
         move.action_post()
 
         def customer(name):
-            return Partner.search([("name", "=", name), ("parent_id", "=", False)], limit=1)
+            # The demo customer invoiced in this company, not a namesake of another company.
+            return env["account.move"].search(
+                [("company_id", "=", company.id), ("partner_id.name", "=", name)], limit=1
+            ).partner_id
 
         disputed = env["account.move.line"].search([
             ("partner_id", "=", customer("Granite & Co").id), ("blocked", "=", True), ("company_id", "=", company.id),

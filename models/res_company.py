@@ -348,7 +348,7 @@ class ResCompany(models.Model):
         """Create demo customers with invoices at every stage of the follow-up.
 
         Called by the demo data: not yet due, due in 3 days, 10/20/40/70 days late,
-        partly paid, an excluded invoice and a credit note. The second reminder shows
+        partly paid, an excluded invoice, a credit note and a customer who paid late all year. The second reminder shows
         late-payment charges (a contractual 10 % and 40.00 of flat compensation).
         """
         self.ensure_one()
@@ -426,6 +426,15 @@ class ResCompany(models.Model):
         disputed = invoice(granite, 4200.0, -50)
         disputed.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable").blocked = True
         invoice(granite, 380.0, -5)
+        # A customer who paid each invoice of the year 45 days late, and owes one more: its
+        # suggested trust level (Bad Debtor) differs from the trust level set (Normal Debtor).
+        harbor = customer("Harbor Supplies")
+        for due_in in (-300, -200, -100):
+            paid_late = invoice(harbor, 900.0, due_in)
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=paid_late.ids
+            ).create({"payment_date": today + timedelta(days=due_in + 45)})._create_payments()
+        invoice(harbor, 900.0, -15)
 
     def _followup_trust_thresholds(self):
         """Return the company's thresholds of the suggested trust level."""
