@@ -15,3 +15,4 @@ from . import test_followup_promises
 from . import test_followup_ageing
 from . import test_followup_trust
 from . import test_followup_delivery
+from . import test_followup_workers
