@@ -100,6 +100,7 @@ class TestFollowupCronWorkers(TransactionCase):
             ).unlink()
             company_partner = company.partner_id
             partners.unlink()
+            company.followup_default_plan_id = False  # its default plan is deleted with it
             env["account.followup.plan"].with_context(active_test=False).search(
                 [("company_id", "=", company_id)]
             ).unlink()
