@@ -16,3 +16,4 @@ from . import test_followup_ageing
 from . import test_followup_trust
 from . import test_followup_delivery
 from . import test_followup_demo
+from . import test_followup_workers
