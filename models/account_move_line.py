@@ -161,6 +161,9 @@ class AccountMoveLine(models.Model):
             Move.browse(list(notes))._message_log_batch(bodies={move_id: bodies.pop(0)
                                                                 for move_id, bodies in notes.items()})
             notes = {move_id: bodies for move_id, bodies in notes.items() if bodies}
+        # the activity's email links the invoice with its portal token: given in one UPDATE,
+        # not by `_portal_ensure_token`'s write of each invoice (which re-synchronises it)
+        Move.union(*activities.values())._followup_ensure_access_tokens()
         for (user, summary), moves in activities.items():
             moves.activity_schedule(activity_type_id=todo_type.id, summary=summary, user_id=user.id)
         self.env.cr.execute(SQL(

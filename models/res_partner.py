@@ -645,7 +645,6 @@ class ResPartner(models.Model):
         return sorted(partner_ids, key=lambda partner_id: partner_id in failed)
 
     # ------------------------------------------------------------
-    # ------------------------------------------------------------
     # FOLLOW-UP CONTACTS
     # ------------------------------------------------------------
 
@@ -678,7 +677,6 @@ class ResPartner(models.Model):
     def _get_followup_letter_recipients(self):
         return self._get_followup_contacts(self.env["snailmail.letter"]._is_valid_address)
 
-
     def _get_followup_author(self):
         """Return who the customer's reminders are from (res.partner): the user sending them.
 
@@ -700,6 +698,22 @@ class ResPartner(models.Model):
         """Tell whether the reminders are sent by nobody in person: the cron's user (OdooBot),
         whom no customer knows and nobody reads, is at work."""
         return self.env.user._is_superuser()
+
+    # ------------------------------------------------------------
+    # MAIL
+    # ------------------------------------------------------------
+
+    def _notify_thread_by_sms(self, message, recipients_data, msg_vals=False, sms_numbers=None,
+                              sms_pid_to_number=None, **kwargs):
+        """Extends `sms`: a message no recipient gets by SMS creates nothing, so return before
+        `sms` turns its body into plain text (the whole HTML of every reminder email
+        posted on a customer, parsed once more for nothing)."""
+        if not sms_numbers and not any(recipient["notif"] == "sms" for recipient in recipients_data):
+            return True
+        return super()._notify_thread_by_sms(
+            message, recipients_data, msg_vals=msg_vals, sms_numbers=sms_numbers,
+            sms_pid_to_number=sms_pid_to_number, **kwargs
+        )
 
     # ------------------------------------------------------------
     # CRON
