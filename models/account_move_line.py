@@ -128,9 +128,9 @@ class AccountMoveLine(models.Model):
 
         In batch whatever their number: the notes in one `_message_log_batch` per round (one
         note per line, a second round for an invoice with two lines ending), the activities
-        in one `activity_schedule` per responsible and reason, the flags in SQL (the ORM write
-        of posted journal items re-synchronises their whole invoices, see
-        `_followup_set_level`).
+        in one `activity_schedule` per responsible and reason (without an email per activity),
+        the flags in SQL (the ORM write of posted journal items re-synchronises their whole
+        invoices, see `_followup_set_level`).
         """
         lines = self.search([
             ("company_id", "=", company.id),
@@ -161,11 +161,13 @@ class AccountMoveLine(models.Model):
             Move.browse(list(notes))._message_log_batch(bodies={move_id: bodies.pop(0)
                                                                 for move_id, bodies in notes.items()})
             notes = {move_id: bodies for move_id, bodies in notes.items() if bodies}
-        # the activity's email links the invoice with its portal token: given in one UPDATE,
-        # not by `_portal_ensure_token`'s write of each invoice (which re-synchronises it)
-        Move.union(*activities.values())._followup_ensure_access_tokens()
+        # Without Odoo's email to the assignee for each activity (as hr_contract's daily run
+        # of contracts ending): the responsible finds them in the activities, not one email
+        # per invoice in the mailbox, and a day when many holds end costs no rendered email each.
         for (user, summary), moves in activities.items():
-            moves.activity_schedule(activity_type_id=todo_type.id, summary=summary, user_id=user.id)
+            moves.with_context(mail_activity_quick_update=True).activity_schedule(
+                activity_type_id=todo_type.id, summary=summary, user_id=user.id
+            )
         self.env.cr.execute(SQL(
             """
             UPDATE account_move_line

@@ -500,38 +500,52 @@ class ResPartner(models.Model):
     def _followup_status_targets_sql(self, company, today, statuses):
         """Return `_followup_status_sql` for a company with several plans or minimum amounts:
         the rules of ``followup_rules.decide`` applied to the customers' line groups and the
-        levels they reach (`_followup_reached_targets_sql`)."""
+        levels they reach.
+
+        Two aggregations in a row over the groups, each read once: by customer and level
+        reached (whether the customer reaches it with enough, as in
+        `_followup_reached_targets_sql`; a group that reaches nothing adds its amounts
+        only), then by customer.
+        """
+        delays = self.env["account.followup.level"]._get_plan_ladders(company)[2]
         return SQL(
             """
-            (WITH groups AS (%(groups)s),
-                  partners AS (
-                SELECT partner_id, SUM(residual) AS residual, SUM(overdue) AS overdue, MAX(next_date) AS next_date
-                  FROM groups
-              GROUP BY partner_id
+            (WITH by_target AS (
+                SELECT partner_id,
+                       SUM(residual) AS residual,
+                       SUM(overdue) AS overdue,
+                       MAX(next_date) AS next_date,
+                       COALESCE(BOOL_OR(reach <= %(today)s), FALSE)
+                       AND (MIN(target_min) <= 0
+                            OR COALESCE(SUM(COALESCE(reached_overdue, overdue)) FILTER (WHERE reach <= %(today)s), 0)
+                               >= MIN(target_min)) AS enough
+                  FROM (%(targets)s) AS targets
+              GROUP BY partner_id, target_id, target_delay
             ),
-                  enough AS (
-                SELECT DISTINCT partner_id FROM (%(reached)s) AS reached WHERE enough
+                  partners AS (
+                SELECT partner_id, SUM(residual) AS residual, SUM(overdue) AS overdue,
+                       MAX(next_date) AS next_date, BOOL_OR(enough) AS enough
+                  FROM by_target
+              GROUP BY partner_id
             ),
                   decisions AS (
                 SELECT partners.partner_id,
                        CASE
                            WHEN partners.residual <= 0 THEN %(no_action)s
-                           WHEN enough.partner_id IS NOT NULL
+                           WHEN partners.enough
                                 AND NOT COALESCE(partners.next_date > %(today)s, FALSE)
                                 AND promised.partner_id IS NULL THEN %(in_need)s
                            WHEN partners.overdue > 0 THEN %(overdue)s
                            ELSE %(no_action)s
                        END AS status
                   FROM partners
-             LEFT JOIN enough ON enough.partner_id = partners.partner_id
                   %(promised_join)s
             )
             SELECT partner_id FROM decisions WHERE status = ANY(%(statuses)s))
             """,
-            groups=self._followup_groups_sql(
-                company, today, self.env["account.followup.level"]._get_plan_ladders(company)[2], promises=False
+            targets=self._followup_targets_sql(
+                company, SQL("(%s)", self._followup_groups_sql(company, today, delays, promises=False))
             ),
-            reached=self._followup_reached_targets_sql(company, today, SQL("groups")),
             promised_join=self._followup_promised_join(company, today, SQL("partners.partner_id")),
             today=today,
             no_action=followup_rules.STATUS_NO_ACTION,
