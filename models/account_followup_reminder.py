@@ -351,6 +351,11 @@ class AccountFollowupReminder(models.Model):
                      WHERE %(where)s
                        AND account.account_type = 'asset_receivable'
                        AND line.balance > 0
+                ), paid_in_full AS (
+                    -- one row per reminder: not a sub-select per reminder over every line
+                    SELECT reminder_id, BOOL_AND(reconciled) AS paid
+                      FROM lines
+                  GROUP BY reminder_id
                 ), payments AS (
                     SELECT lines.reminder_id,
                            partial.amount,
@@ -368,13 +373,12 @@ class AccountFollowupReminder(models.Model):
                                  reminder.amount_overdue) AS paid_30d,
                            LEAST(COALESCE(SUM(payments.amount) FILTER (WHERE payments.days <= 60), 0),
                                  reminder.amount_overdue) AS paid_60d,
-                           CASE WHEN (SELECT bool_and(lines.reconciled) FROM lines
-                                       WHERE lines.reminder_id = reminder.id)
-                                THEN MAX(payments.days) END AS payment_days
+                           CASE WHEN paid_in_full.paid THEN MAX(payments.days) END AS payment_days
                       FROM account_followup_reminder reminder
+                 LEFT JOIN paid_in_full ON paid_in_full.reminder_id = reminder.id
                  LEFT JOIN payments ON payments.reminder_id = reminder.id
                      WHERE %(where)s
-                  GROUP BY reminder.id
+                  GROUP BY reminder.id, paid_in_full.paid
                 )
                 UPDATE account_followup_reminder reminder
                    SET paid_7d = effects.paid_7d,

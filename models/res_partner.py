@@ -623,25 +623,21 @@ class ResPartner(models.Model):
     def _get_followup_cron_partner_ids(self):
         """Return the customers of the current company the cron reminds today, in order.
 
+        Searched in SQL (the status, and the level when some levels are not automatic):
+        nothing of the company's customers is decided in Python, whatever their number.
         Customers whose last reminder failed come last: a run tries each of them once,
         after everyone else (see ``account.followup.send._cron_process_followups``).
         """
-        decisions, failed = self._followup_decide_with_failures()
-        auto_level_ids = set(
-            self.env["account.followup.level"]
-            .search([("company_id", "=", self.env.company.id), ("auto_execute", "=", True)])
-            .ids
-        )
-        candidate_ids = [
-            partner_id
-            for partner_id, decision in decisions.items()
-            if decision.status == followup_rules.STATUS_IN_NEED and decision.level_id in auto_level_ids
-        ]
-        if not candidate_ids:
+        levels = self.env["account.followup.level"].search([("company_id", "=", self.env.company.id)])
+        automatic = levels.filtered("auto_execute")
+        if not automatic:
             return []
-        partner_ids = self.search(
-            [("id", "in", candidate_ids), ("followup_reminder_type", "=", "automatic")], order="id"
-        ).ids
+        # in need at an automatic level: one aggregation for both (see `_followup_status_sql`)
+        in_need = self._followup_status_sql(
+            [followup_rules.STATUS_IN_NEED], level_ids=None if automatic == levels else automatic.ids
+        )
+        partner_ids = self.search([("id", "in", in_need), ("followup_reminder_type", "=", "automatic")], order="id").ids
+        failed = set(self.search([("id", "in", partner_ids), ("followup_failed", "=", True)]).ids)
         return sorted(partner_ids, key=lambda partner_id: partner_id in failed)
 
     # ------------------------------------------------------------

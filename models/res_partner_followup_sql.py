@@ -336,8 +336,9 @@ class ResPartner(models.Model):
         return groups, next_dates, failed, plans, promised, ageing
 
     @api.model
-    def _followup_status_sql(self, statuses):
-        """Return the query of the customers of the current company whose status is in ``statuses``.
+    def _followup_status_sql(self, statuses, level_ids=None):
+        """Return the query of the customers of the current company whose status is in ``statuses``
+        (and, with ``level_ids``, whose next level is one of them: the cron's candidates).
 
         The rules of ``followup_rules.decide``, in SQL, for searches over every customer
         (the Follow-up Reports, the cron): one pass over the open lines in the order of
@@ -348,8 +349,9 @@ class ResPartner(models.Model):
         company = self.env.company
         today = fields.Date.context_today(self)
         default_plan_id, ladders, delays = self.env["account.followup.level"]._get_plan_ladders(company)
-        if len(ladders) > 1 or any(level.min_amount > 0 for ladder in ladders.values() for level in ladder):
-            return self._followup_status_targets_sql(company, today, statuses)
+        if (level_ids is not None or len(ladders) > 1
+                or any(level.min_amount > 0 for ladder in ladders.values() for level in ladder)):
+            return self._followup_status_targets_sql(company, today, statuses, level_ids)
         # One plan without minimum amounts: one pass over the lines, no grouping by level.
         ladder = ladders.get(default_plan_id, [])
         due = SQL("COALESCE(line.date_maturity, line.date)")
@@ -497,34 +499,36 @@ class ResPartner(models.Model):
         )
 
     @api.model
-    def _followup_status_targets_sql(self, company, today, statuses):
-        """Return `_followup_status_sql` for a company with several plans or minimum amounts:
-        the rules of ``followup_rules.decide`` applied to the customers' line groups and the
-        levels they reach.
+    def _followup_status_targets_sql(self, company, today, statuses, level_ids=None):
+        """Return `_followup_status_sql` for a company with several plans or minimum amounts,
+        or searched with levels: the rules of ``followup_rules.decide`` applied to the
+        customers' line groups and the levels they reach.
 
         Two aggregations in a row over the groups, each read once: by customer and level
         reached (whether the customer reaches it with enough, as in
         `_followup_reached_targets_sql`; a group that reaches nothing adds its amounts
-        only), then by customer.
+        only), then by customer, with its next level when ``level_ids`` are searched (as
+        `_followup_level_sql` decides it).
         """
         delays = self.env["account.followup.level"]._get_plan_ladders(company)[2]
         return SQL(
             """
             (WITH by_target AS (
-                SELECT partner_id,
+                SELECT partner_id, target_id, target_delay,
                        SUM(residual) AS residual,
                        SUM(overdue) AS overdue,
                        MAX(next_date) AS next_date,
                        COALESCE(BOOL_OR(reach <= %(today)s), FALSE)
                        AND (MIN(target_min) <= 0
                             OR COALESCE(SUM(COALESCE(reached_overdue, overdue)) FILTER (WHERE reach <= %(today)s), 0)
-                               >= MIN(target_min)) AS enough
+                               >= MIN(target_min)) AS enough,
+                       BOOL_OR(reach IS NOT NULL) AS reachable
                   FROM (%(targets)s) AS targets
               GROUP BY partner_id, target_id, target_delay
             ),
                   partners AS (
                 SELECT partner_id, SUM(residual) AS residual, SUM(overdue) AS overdue,
-                       MAX(next_date) AS next_date, BOOL_OR(enough) AS enough
+                       MAX(next_date) AS next_date, BOOL_OR(enough) AS enough, %(level)s AS level_id
                   FROM by_target
               GROUP BY partner_id
             ),
@@ -537,12 +541,22 @@ class ResPartner(models.Model):
                                 AND promised.partner_id IS NULL THEN %(in_need)s
                            WHEN partners.overdue > 0 THEN %(overdue)s
                            ELSE %(no_action)s
-                       END AS status
+                       END AS status,
+                       partners.level_id
                   FROM partners
                   %(promised_join)s
             )
-            SELECT partner_id FROM decisions WHERE status = ANY(%(statuses)s))
+            SELECT partner_id FROM decisions WHERE status = ANY(%(statuses)s) %(of_levels)s)
             """,
+            level=SQL(
+                """CASE WHEN SUM(residual) <= 0 THEN NULL
+                        WHEN BOOL_OR(enough) THEN
+                            (ARRAY_AGG(target_id ORDER BY target_delay DESC, target_id DESC) FILTER (WHERE enough))[1]
+                        ELSE (ARRAY_AGG(target_id ORDER BY target_delay, target_id)
+                                FILTER (WHERE reachable AND target_id IS NOT NULL))[1]
+                   END""",
+            ) if level_ids is not None else SQL("NULL::int"),
+            of_levels=SQL("AND level_id = ANY(%s)", list(level_ids)) if level_ids is not None else SQL(),
             targets=self._followup_targets_sql(
                 company, SQL("(%s)", self._followup_groups_sql(company, today, delays, promises=False))
             ),

@@ -13,6 +13,7 @@ from odoo.sql_db import db_connect
 from odoo.tests import tagged
 
 from ..models.followup_rules import STATUS_IN_NEED, STATUS_NO_ACTION, STATUS_OVERDUE
+from ..wizard.account_followup_send import _CRON_LOCK
 from . import followup_bulk
 from .common import FollowupTestCommon
 
@@ -176,6 +177,13 @@ class TestFollowupScaleBulk(FollowupTestCommon):
                         )
                         self.assertEqual(found, expected, f"level {level_id} on {day} in {company.name}")
                         seen_levels |= {level_id} if expected else set()
+                        if level_id:  # in need at this level: the cron's candidates, in one aggregation
+                            expected = {
+                                pid for pid in expected if decisions[pid].status == STATUS_IN_NEED
+                            }
+                            in_need = Partner._followup_status_sql([STATUS_IN_NEED], level_ids=[level_id])
+                            found = set(Partner.search([("id", "in", customers.ids), ("id", "in", in_need)]).ids)
+                            self.assertEqual(found, expected, f"in need at {level_id} on {day} in {company.name}")
         return seen, seen_levels
 
     def test_clones_are_posted_balanced_and_reconciled(self):
@@ -327,6 +335,29 @@ class TestFollowupScaleConcurrency(FollowupTestCommon):
             cr_1.rollback()
             self.assertEqual(runner_2._lock_followup_partners(partner_ids[:1]), partner_ids[:1])
             cr_2.rollback()
+
+
+    def test_one_worker_does_the_steps_of_the_day(self):
+        """A step of the day one cron worker does for all (the refresh of the reminders, a
+        company's policy) is left out by a second worker while the first one does it, and done
+        by the next worker once the first one has finished (committed or rolled back)."""
+        Send = self.env["account.followup.send"]
+        done = []
+
+        def step():
+            done.append(self.company.id)
+            return "done"
+
+        with db_connect(self.env.cr.dbname).cursor() as other_worker:
+            other_worker.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (_CRON_LOCK, self.company.id))
+            self.assertTrue(other_worker.fetchone()[0])
+            self.assertIsNone(Send._cron_followup_step(step, exclusive=self.company.id))
+            self.assertEqual(done, [])
+            # another step, or the same step of another company, is not held
+            self.assertEqual(Send._cron_followup_step(step, exclusive=self.company.id + 1), "done")
+            other_worker.rollback()
+        self.assertEqual(Send._cron_followup_step(step, exclusive=self.company.id), "done")
+        self.assertEqual(done, [self.company.id, self.company.id])
 
 
 # One email reminder: lock, decide (once), render, post, log on the invoices, step the lines up;

@@ -26,6 +26,11 @@ from ..models import followup_rules, followup_sms
 
 _logger = logging.getLogger(__name__)
 
+# The first key of the advisory locks of the cron's steps done by one worker for all
+# (`_cron_followup_step`); the second one tells the step (0: the refresh of the reminders,
+# a company id: that company's policy of the day).
+_CRON_LOCK = 1_786_320_417
+
 
 class AccountFollowupSend(models.TransientModel):
     _name = "account.followup.send"
@@ -1192,7 +1197,7 @@ class AccountFollowupSend(models.TransientModel):
         self.env["account.followup.promise"].with_company(company)._followup_decide_promises(company, today)
 
     @api.model
-    def _cron_followup_step(self, step, attempts=2):
+    def _cron_followup_step(self, step, attempts=2, exclusive=None):
         """Run one step of the cron (a batch, the refresh of the reminders, the policy of the
         day) in its own transaction, committed; return what it returned.
 
@@ -1202,9 +1207,21 @@ class AccountFollowupSend(models.TransientModel):
         rolled back and run again with a fresh view, at most ``attempts`` times; ``None``
         when it never succeeded (what it had to do is left to the next run).  Inside tests
         nothing is committed and the error is raised.
+
+        :param int exclusive: a step of the day that one worker does for all (the refresh,
+            a company's policy), identified by this number: a worker that finds another one
+            doing it goes on without it (``None``) instead of doing it again behind it.  The
+            reminders never wait for it: the statuses count the holds ending today and leave
+            out the promises past their grace days from the morning on.
         """
         for attempt in range(1, attempts + 1):
             try:
+                if exclusive is not None:
+                    # held until the step's commit or rollback
+                    self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", _CRON_LOCK, exclusive))
+                    if not self.env.cr.fetchone()[0]:
+                        _logger.info("Follow-up cron: step %s is being done by another worker", exclusive)
+                        return None
                 result = step()
                 if self._can_commit():
                     self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -1230,12 +1247,14 @@ class AccountFollowupSend(models.TransientModel):
         """
         batch_size = batch_size or self._get_followup_cron_batch_size()
         # what the recent reminders achieved (delivery, payments), before sending new ones
-        self._cron_followup_step(self.env["account.followup.reminder"]._cron_refresh_reminders)
+        self._cron_followup_step(self.env["account.followup.reminder"]._cron_refresh_reminders, exclusive=0)
         work_left = False
         for company in self.env["res.company"].search([]):
             Send = self.with_company(company)
             partners = self.env["res.partner"].with_company(company)
-            Send._cron_followup_step(lambda Send=Send, company=company: Send._cron_followup_policy(company))
+            Send._cron_followup_step(
+                lambda Send=Send, company=company: Send._cron_followup_policy(company), exclusive=company.id
+            )
             # decided once for the run: each batch decides again, after its lock
             candidate_ids = partners._get_followup_cron_partner_ids()
             batches = [candidate_ids[start:start + batch_size] for start in range(0, len(candidate_ids), batch_size)]
