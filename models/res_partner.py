@@ -711,6 +711,17 @@ class ResPartner(models.Model):
             sms_pid_to_number=sms_pid_to_number, **kwargs
         )
 
+    def _notify_thread_by_web_push(self, message, recipients_data, msg_vals=False, **kwargs):
+        """Extends `mail`: in a batch of reminders, whose recipients are mostly customers
+        without any browser to notify, Odoo's search of their devices is answered from the
+        partners with devices, read once for the batch (context ``followup_push_partner_ids``)."""
+        push_partner_ids = self.env.context.get("followup_push_partner_ids")
+        if push_partner_ids is not None and not any(
+            recipient["id"] in push_partner_ids for recipient in recipients_data
+        ):
+            return
+        return super()._notify_thread_by_web_push(message, recipients_data, msg_vals=msg_vals, **kwargs)
+
     # ------------------------------------------------------------
     # CRON
     # ------------------------------------------------------------

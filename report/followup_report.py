@@ -133,6 +133,8 @@ class ReportFollowup(models.AbstractModel):
                 "date": fields.Date.context_today(self),
                 "open_lines": dict(open_lines or {}),
                 "charges": dict(charges or {}),
+                # the dates and amounts of the tables, formatted once per language for the batch
+                "formatted": {},
             }
 
     @api.model
@@ -230,6 +232,21 @@ class ReportFollowup(models.AbstractModel):
         if groups is None:
             groups = self._get_followup_items_by_currency(customer)
         rtl = self.env["res.lang"]._lang_get(lang).direction == "rtl"
+        # a batch's emails show the same dates (and often amounts) again and again
+        formatted = self.env.cr.cache.get(self._followup_batch_key(), {}).get("formatted", {})
+
+        def format_date(date):
+            key = ("date", lang, date)
+            if key not in formatted:
+                formatted[key] = tools.format_date(self.env, date, lang_code=lang)
+            return formatted[key]
+
+        def format_amount(amount, currency):
+            key = ("amount", lang, currency.id, amount)
+            if key not in formatted:
+                formatted[key] = tools.format_amount(self.env, amount, currency, lang_code=lang)
+            return formatted[key]
+
         return self.env["ir.qweb"]._render(
             "account_payment_followup.followup_items_table",
             {
@@ -242,10 +259,8 @@ class ReportFollowup(models.AbstractModel):
                 "align_end": "left" if rtl else "right",
                 # plain text in the customer's language: lighter than field widgets, for
                 # every row of every reminder
-                "format_date": lambda date: tools.format_date(self.env, date, lang_code=lang),
-                "format_amount": lambda amount, currency: tools.format_amount(
-                    self.env, amount, currency, lang_code=lang
-                ),
+                "format_date": format_date,
+                "format_amount": format_amount,
                 "format_rate": lambda rate: tools.formatLang(self.with_context(lang=lang).env, rate, digits=2),
             },
             lang=lang,

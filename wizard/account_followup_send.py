@@ -319,6 +319,9 @@ class AccountFollowupSend(models.TransientModel):
             )
         batch = self._prepare_followup_batch(partners.filtered(lambda partner: partner.id in locked), options)
         logs = []
+        # in a batch, the partners with a browser to notify are read once (see `_send_email`)
+        sender = self.with_context(followup_push_partner_ids=self._get_followup_push_partner_ids()) \
+            if from_cron else self
         for partner in partners:
             if partner.id not in locked:
                 results["skipped"][partner.id] = _(
@@ -326,13 +329,13 @@ class AccountFollowupSend(models.TransientModel):
                 )
                 continue
             if not from_cron:
-                result = self._execute_followup(partner, options, batch=batch)
+                result = sender._execute_followup(partner, options, batch=batch)
                 if result["status"] != "sent":
                     raise UserError(result["reason"])
             else:
                 try:
                     with self.env.cr.savepoint():
-                        result = self._execute_followup(partner, options, batch=batch)
+                        result = sender._execute_followup(partner, options, batch=batch)
                 except psycopg2.OperationalError:
                     raise  # concurrency: let the whole transaction be retried
                 except Exception as error:  # noqa: BLE001 one customer must not stop the others
@@ -350,6 +353,15 @@ class AccountFollowupSend(models.TransientModel):
             results["letters"] |= result["letter"]
         self._write_followup_logs(logs, failed_ids=batch["failed"])
         return results
+
+    @api.model
+    def _get_followup_push_partner_ids(self):
+        """Return the ids of the partners with a browser to notify of new messages (a few
+        internal users): Odoo's search of the devices of every message's recipients, done
+        once for a batch of reminders (see res.partner's `_notify_thread_by_web_push`)."""
+        # sudo as mail does: the devices are nobody's to read
+        devices = self.env["mail.partner.device"].sudo()
+        return frozenset(partner.id for [partner] in devices._read_group([], ["partner_id"]))
 
     @api.model
     def _process_followup_run(self, partners):
@@ -884,9 +896,14 @@ class AccountFollowupSend(models.TransientModel):
         """Post the reminder in the customer's chatter and email it to its recipients."""
         values = dict(values)
         poster, author = self._get_followup_poster(reminder["partner"])
-        return poster.with_context(mail_notify_force_send=values.pop("force_send")).message_post(
+        return poster.with_context(
+            mail_notify_force_send=values.pop("force_send"),
+            followup_push_partner_ids=self.env.context.get("followup_push_partner_ids"),
+        ).message_post(
             # the sender (no search of a partner by email, as the mail composer does)
             author_id=author.id,
+            # a new message tracks no change: Odoo then does not search its tracking values
+            tracking_value_ids=[],
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
             email_layout_xmlid="mail.mail_notification_light",
