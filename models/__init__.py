@@ -10,6 +10,7 @@ from . import account_followup_reminder
 from . import account_followup_run
 from . import account_move
 from . import account_move_line
+from . import mail_message
 from . import mail_notification
 from . import mail_render_mixin
 from . import res_company

@@ -1,8 +1,11 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+from markupsafe import Markup
+
 from odoo import Command
 from odoo.tests import tagged
+from odoo.tools import html_sanitize
 
 from ..models.followup_rules import STATUS_IN_NEED
 from .common import SEND_LOGGER, FollowupSendCommon, blank_pdf_pages
@@ -52,6 +55,32 @@ class TestFollowupSend(FollowupSendCommon):
         )
         self.assertEqual(reminder.record_company_id, self.company)
         self.assertTrue(reminder.reply_to)
+
+    def test_message_body_sanitized_once(self):
+        """The body of a reminder is sanitized once when its message is created, not twice (for
+        its column, then for the cache), and is what sanitizing gives, in the database as in the
+        cache; an unsafe body is cleaned as before."""
+        invoice = self.create_invoice(amount=100.0, due_days_ago=20)
+        calls = []
+
+        def count(src, **kwargs):
+            calls.append((str(src), kwargs))
+            return html_sanitize(src, **kwargs)
+
+        with patch("odoo.fields.html_sanitize", side_effect=count), self.mock_mail_gateway():
+            self.env["account.followup.send"]._process_followups(self.customer, options={"print": False})
+            reminder = self.customer.message_ids.filtered(lambda message: message.message_type == "comment")
+            self.assertEqual(len(reminder), 1)
+            bodies = [(src, kwargs) for src, kwargs in calls if invoice.name in src]
+            self.assertEqual(len(bodies), 1, "the email's body sanitized once")
+            self.assertEqual(reminder.body, html_sanitize(bodies[0][0], **bodies[0][1]))
+            cached = reminder.body
+            reminder.invalidate_recordset(["body"])
+            self.assertEqual(reminder.body, cached, "the database holds what the cache held")
+            unsafe = self.customer.message_post(body=Markup('<p onclick="steal()">Hi</p><script>steal()</script>'))
+        self.assertEqual(unsafe.body, Markup("<p>Hi</p>"))
+        unsafe.invalidate_recordset(["body"])
+        self.assertEqual(unsafe.body, Markup("<p>Hi</p>"))
 
     def test_email_sms_to_followup_contact_with_invoices(self):
         """Second reminder: email and SMS to the follow-up contact, one PDF per invoice attached."""
