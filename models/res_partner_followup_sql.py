@@ -342,53 +342,26 @@ class ResPartner(models.Model):
 
         The rules of ``followup_rules.decide``, in SQL, for searches over every customer
         (the Follow-up Reports, the cron): one pass over the open lines in the order of
-        account_move_line_followup_open_idx, nothing sent to Python.  Customers without
-        open lines are not in it.  ``tests/test_followup_scale.py`` proves that it decides
-        as the rules do.
+        account_move_line_followup_open_idx, grouped by customer only, nothing sent to
+        Python; whatever the plans and minimum amounts (`_followup_enough_sql`).  Customers
+        without open lines are not in it.  ``tests/test_followup_scale.py`` proves that it
+        decides as the rules do.
         """
         company = self.env.company
         today = fields.Date.context_today(self)
-        default_plan_id, ladders, delays = self.env["account.followup.level"]._get_plan_ladders(company)
-        if (level_ids is not None or len(ladders) > 1
-                or any(level.min_amount > 0 for ladder in ladders.values() for level in ladder)):
+        if level_ids is not None:
             return self._followup_status_targets_sql(company, today, statuses, level_ids)
-        # One plan without minimum amounts: one pass over the lines, no grouping by level.
-        ladder = ladders.get(default_plan_id, [])
         due = SQL("COALESCE(line.date_maturity, line.date)")
-        reached = [SQL("FALSE")]
-        if ladder:
-            last = ladder[-1].delay
-            # Before the last level: a line group reaches its next level that level's delay
-            # after its oldest due date; the earliest of them decides.
-            next_delay = self._followup_level_case(
-                delays,
-                lambda level_id, delay: followup_rules.next_level(ladder, delay).delay if delay < last else None
-            )
-            reached.append(SQL(
-                """COALESCE(MIN(%(due)s + COALESCE(%(next_delay)s, %(first)s))
-                       FILTER (WHERE line.amount_residual > 0
-                                 AND (line.followup_level_id IS NULL OR %(next_delay)s IS NOT NULL))
-                       <= %(today)s, FALSE)""",
-                due=due, next_delay=next_delay, first=ladder[0].delay, today=today,
-            ))
-            # At (or beyond) the last level, group by group: the last level again, after the
-            # last gap, or its delay after the oldest due date when a reminder date is unknown.
-            for level_id in sorted(level_id for level_id, delay in delays.items() if delay >= last):
-                on_level = SQL("line.amount_residual > 0 AND line.followup_level_id = %s", level_id)
-                reached.append(SQL(
-                    """COALESCE(CASE WHEN BOOL_OR(line.followup_date IS NULL) FILTER (WHERE %(on_level)s)
-                                     THEN MIN(%(due)s) FILTER (WHERE %(on_level)s) + %(last)s
-                                     ELSE MIN(line.followup_date) FILTER (WHERE %(on_level)s) + %(gap)s
-                                END <= %(today)s, FALSE)""",
-                    on_level=on_level, due=due, last=last, gap=followup_rules.repeat_gap(ladder), today=today,
-                ))
+        aggregates = {}
+        enough = self._followup_enough_sql(company, today, aggregates)
+        plan = self._followup_plan_sql(company, SQL("partners.partner_id"))
         return SQL(
             """
             (WITH partners AS (
                 SELECT line.partner_id,
                        SUM(line.amount_residual) AS residual,
-                       SUM(line.amount_residual) FILTER (WHERE %(due)s < %(today)s) AS overdue,
-                       %(reached)s AS reached
+                       SUM(line.amount_residual) FILTER (WHERE %(due)s < %(today)s) AS overdue
+                       %(aggregates)s
                 %(lines)s
               GROUP BY line.partner_id
             ),
@@ -396,7 +369,7 @@ class ResPartner(models.Model):
                 SELECT partners.partner_id,
                        CASE
                            WHEN partners.residual <= 0 THEN %(no_action)s
-                           WHEN partners.reached
+                           WHEN %(enough)s
                                 AND NOT COALESCE(prop.value_datetime::date > %(today)s, FALSE)
                                 AND promised.partner_id IS NULL THEN %(in_need)s
                            WHEN partners.overdue > 0 THEN %(overdue)s
@@ -404,20 +377,147 @@ class ResPartner(models.Model):
                        END AS status
                   FROM partners
                   %(next_date_join)s
+                  %(plan_join)s
                   %(promised_join)s
             )
             SELECT partner_id FROM decisions WHERE status = ANY(%(statuses)s))
             """,
             due=due,
             today=today,
-            reached=SQL(" OR ").join(reached),
+            aggregates=SQL("").join(
+                SQL(", %s AS %s", expression, SQL.identifier(name)) for name, expression in aggregates.values()
+            ),
+            enough=enough,
             lines=self._followup_open_lines_sql(company),
             next_date_join=self._followup_next_date_join(company, SQL("partners.partner_id")),
+            plan_join=plan["plan_join"],
             promised_join=self._followup_promised_join(company, today, SQL("partners.partner_id")),
             no_action=followup_rules.STATUS_NO_ACTION,
             in_need=followup_rules.STATUS_IN_NEED,
             overdue=followup_rules.STATUS_OVERDUE,
             statuses=list(statuses),
+        )
+
+    @api.model
+    def _followup_enough_sql(self, company, today, aggregates):
+        """Return whether a customer reaches a level with enough today (``followup_rules.decide``:
+        a level reached by its line groups, whose overdue residual meets its minimum), as an
+        expression of the customer's aggregates over its open lines (``partners``), in the
+        ladder of its plan.
+
+        The line groups of `_followup_groups_sql` are not made: each aggregate of a group is
+        one aggregate of the customer's lines filtered by their last level, so the lines are
+        grouped by customer only, in one pass.  The aggregates the expression needs are added
+        to ``aggregates`` (``{key: (column name, aggregate)}``, each one once).
+
+        - A group below the last level of the plan reaches its next level that level's delay
+          after its oldest due date: for the levels without a minimum amount, the earliest of
+          these groups decides (one aggregate for all of them).
+        - A group at (or beyond) the last level reaches it again the last gap after its oldest
+          reminder, or its delay after its oldest due date when a reminder date is unknown.
+        - A level with a minimum amount is reached with enough when the overdue residual of
+          the lines that reached it themselves, in the groups that reached it, meets it.
+        """
+        default_plan_id, ladders, delays = self.env["account.followup.level"]._get_plan_ladders(company)
+        due = SQL("COALESCE(line.date_maturity, line.date)")
+        known = sorted(delays)
+        # The groups, by last level: the never-reminded lines (and lines of a level unknown to
+        # the company) together, then each level of the company.
+        buckets = [(None, SQL("(line.followup_level_id IS NULL OR line.followup_level_id <> ALL(%s))", known))]
+        buckets += [(level_id, SQL("line.followup_level_id = %s", level_id)) for level_id in known]
+
+        def column(aggregate):
+            """The customer's aggregate ``aggregate`` of its lines, as a column of ``partners``."""
+            key = (aggregate.code, repr(aggregate.params))
+            if key not in aggregates:
+                aggregates[key] = (f"agg_{len(aggregates)}", aggregate)
+            return SQL.identifier("partners", aggregates[key][0])
+
+        def of_positive(aggregate, bucket):
+            return column(SQL("%s FILTER (WHERE line.amount_residual > 0 AND %s)", aggregate, bucket))
+
+        def group_reached(ladder, level_delay, bucket):
+            """``followup_rules.group_reach_date`` of a group, on or before today."""
+            if followup_rules.is_last(ladder, level_delay):
+                return SQL(
+                    """COALESCE(CASE WHEN %(unknown)s THEN %(oldest_due)s + %(last)s
+                                     ELSE %(oldest_followup)s + %(gap)s
+                                END <= %(today)s, FALSE)""",
+                    unknown=of_positive(SQL("BOOL_OR(line.followup_date IS NULL)"), bucket),
+                    oldest_due=of_positive(SQL("MIN(%s)", due), bucket),
+                    last=ladder[-1].delay,
+                    oldest_followup=of_positive(SQL("MIN(line.followup_date)"), bucket),
+                    gap=followup_rules.repeat_gap(ladder),
+                    today=today,
+                )
+            target = followup_rules.next_level(ladder, level_delay)
+            return SQL("COALESCE(%s + %s <= %s, FALSE)", of_positive(SQL("MIN(%s)", due), bucket), target.delay, today)
+
+        def line_is_due(ladder, level_delay):
+            """``followup_rules.line_is_due`` of the line, in a group of last level ``level_delay``."""
+            if followup_rules.is_last(ladder, level_delay):
+                return SQL(
+                    "CASE WHEN line.followup_date IS NULL THEN %s + %s ELSE line.followup_date + %s END <= %s",
+                    due, ladder[-1].delay, followup_rules.repeat_gap(ladder), today,
+                )
+            return SQL("%s + %s <= %s", due, followup_rules.next_level(ladder, level_delay).delay, today)
+
+        def enough_in(ladder):
+            """Whether a customer of the plan of ``ladder`` reaches a level with enough today."""
+            if not ladder:
+                return SQL("FALSE")
+            terms = []
+            # groups below the last level whose next level has no minimum: the earliest decides
+            earliest = [
+                (level_id, followup_rules.next_level(ladder, delays.get(level_id)).delay)
+                for level_id, __ in buckets
+                if not followup_rules.is_last(ladder, delays.get(level_id))
+                and followup_rules.next_level(ladder, delays.get(level_id)).min_amount <= 0
+            ]
+            if earliest:
+                # the delay of the line's next level, NULL for the lines of the other groups
+                whens = [SQL("WHEN line.followup_level_id = %s THEN %s", level_id, delay)
+                         for level_id, delay in earliest if level_id is not None]
+                whens += [SQL("WHEN %s THEN %s", buckets[0][1], delay)
+                          for level_id, delay in earliest if level_id is None]
+                target_delay = SQL("CASE %s END", SQL(" ").join(whens))
+                terms.append(SQL(
+                    "COALESCE(%s <= %s, FALSE)",
+                    column(SQL("MIN(%s + %s) FILTER (WHERE line.amount_residual > 0 AND %s IS NOT NULL)",
+                               due, target_delay, target_delay)),
+                    today,
+                ))
+            targets = {}  # level with a minimum amount: its groups
+            for level_id, bucket in buckets:
+                level_delay = delays.get(level_id)
+                target = followup_rules.next_level(ladder, level_delay)
+                if followup_rules.is_last(ladder, level_delay) and target.min_amount <= 0:
+                    terms.append(group_reached(ladder, level_delay, bucket))
+                elif target.min_amount > 0:
+                    targets.setdefault(target, []).append((level_delay, bucket))
+            for target, groups in targets.items():
+                reached = [group_reached(ladder, level_delay, bucket) for level_delay, bucket in groups]
+                overdue = [
+                    SQL("CASE WHEN %s THEN COALESCE(%s, 0) ELSE 0 END", group, column(SQL(
+                        "SUM(line.amount_residual) FILTER (WHERE %s AND %s < %s AND %s)",
+                        bucket, due, today, line_is_due(ladder, level_delay),
+                    )))
+                    for group, (level_delay, bucket) in zip(reached, groups, strict=True)
+                ]
+                terms.append(SQL(
+                    "((%s) AND %s >= %s)",
+                    SQL(" OR ").join(reached), SQL(" + ").join(overdue), target.min_amount,
+                ))
+            return SQL("(%s)", SQL(" OR ").join(terms)) if terms else SQL("FALSE")
+
+        ladders = {plan_id: ladder for plan_id, ladder in sorted(ladders.items())}
+        if len(ladders) <= 1:
+            return enough_in(ladders.get(default_plan_id, []))
+        plan_id = self._followup_plan_sql(company, SQL("partners.partner_id"))["plan_id"]
+        return SQL(
+            "CASE %s %s ELSE FALSE END",
+            plan_id,
+            SQL(" ").join(SQL("WHEN %s THEN %s", plan, enough_in(ladder)) for plan, ladder in ladders.items()),
         )
 
     @api.model
@@ -499,16 +599,15 @@ class ResPartner(models.Model):
         )
 
     @api.model
-    def _followup_status_targets_sql(self, company, today, statuses, level_ids=None):
-        """Return `_followup_status_sql` for a company with several plans or minimum amounts,
-        or searched with levels: the rules of ``followup_rules.decide`` applied to the
-        customers' line groups and the levels they reach.
+    def _followup_status_targets_sql(self, company, today, statuses, level_ids):
+        """Return `_followup_status_sql` searched with levels (the cron's candidates): the
+        rules of ``followup_rules.decide`` applied to the customers' line groups and the
+        levels they reach.
 
         Two aggregations in a row over the groups, each read once: by customer and level
         reached (whether the customer reaches it with enough, as in
         `_followup_reached_targets_sql`; a group that reaches nothing adds its amounts
-        only), then by customer, with its next level when ``level_ids`` are searched (as
-        `_followup_level_sql` decides it).
+        only), then by customer, with its next level (as `_followup_level_sql` decides it).
         """
         delays = self.env["account.followup.level"]._get_plan_ladders(company)[2]
         return SQL(
@@ -555,8 +654,8 @@ class ResPartner(models.Model):
                         ELSE (ARRAY_AGG(target_id ORDER BY target_delay, target_id)
                                 FILTER (WHERE reachable AND target_id IS NOT NULL))[1]
                    END""",
-            ) if level_ids is not None else SQL("NULL::int"),
-            of_levels=SQL("AND level_id = ANY(%s)", list(level_ids)) if level_ids is not None else SQL(),
+            ),
+            of_levels=SQL("AND level_id = ANY(%s)", list(level_ids)),
             targets=self._followup_targets_sql(
                 company, SQL("(%s)", self._followup_groups_sql(company, today, delays, promises=False))
             ),
