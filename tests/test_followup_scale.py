@@ -11,6 +11,7 @@ from freezegun import freeze_time
 from odoo import SUPERUSER_ID, Command, api
 from odoo.sql_db import db_connect
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from ..models.followup_rules import STATUS_IN_NEED, STATUS_NO_ACTION, STATUS_OVERDUE
 from ..wizard.account_followup_send import _CRON_LOCK
@@ -253,6 +254,31 @@ class TestFollowupScaleQueries(FollowupTestCommon):
         with self.assertQueryCount(alone):
             self.env.invalidate_all()
             search()
+
+    def test_status_search_reads_the_lines_once(self):
+        """With a second plan and minimum amounts, the status search reads the open lines once,
+        grouped by customer only: no aggregation by level (the line groups), whatever the plans."""
+        export = self.env["account.followup.plan"].create({"name": "Export", "company_id": self.company.id})
+        self.env["account.followup.level"].create([
+            {"name": "Export 10", "delay": 10, "plan_id": export.id, "min_amount": 150.0},
+            {"name": "Export 45", "delay": 45, "plan_id": export.id},
+        ])
+        self.level_1.min_amount = 100.0
+        self.others[:5].followup_plan_id = export
+        query = self.env["res.partner"]._followup_status_sql([STATUS_IN_NEED])
+        self.env.cr.execute(SQL("EXPLAIN (VERBOSE, FORMAT JSON) %s", query))
+        nodes, scanned, group_keys = [self.env.cr.fetchone()[0][0]["Plan"]], [], []
+        while nodes:
+            node = nodes.pop()
+            nodes.extend(node.get("Plans", ()))
+            if node.get("Relation Name") == "account_move_line":
+                scanned.append(node["Node Type"])
+            if node["Node Type"] == "Aggregate" and node.get("Group Key"):
+                group_keys.append(tuple(node["Group Key"]))
+        self.assertEqual(len(scanned), 1, "the lines are read once")
+        self.assertIn(("line.partner_id",), group_keys, "the lines are grouped by customer")
+        self.assertFalse([keys for keys in group_keys if any("followup_level_id" in key for key in keys)],
+                         "the lines are not grouped by level")
 
     def test_followup_form_queries(self):
         """The follow-up form of a customer costs the same queries with 12 open invoices as with 22."""
