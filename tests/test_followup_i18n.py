@@ -1,4 +1,5 @@
 from pathlib import Path
+from unittest.mock import patch
 
 from lxml import html
 
@@ -102,3 +103,27 @@ class TestFollowupTranslations(FollowupTestCommon):
     def test_vietnamese(self):
         """Vietnamese: email, SMS and letter in Vietnamese."""
         self.check_language("vi_VN", "vi")
+
+    def test_batch_emails_in_each_language(self):
+        """A batch of customers in two languages: each email is the one Odoo renders for its
+        customer alone in its language, and the languages are rendered once for the batch."""
+        self.load_language("fr_FR", "fr")
+        english = self.customer.copy({"name": "English Customer", "lang": "en_US"})
+        self.create_invoice(partner=english, amount=99.0, due_days_ago=25)
+        template = self.level_1.mail_template_id
+        partners = self.customer | english
+        Template = type(template)
+        with patch.object(Template, "_render_lang", autospec=True, side_effect=Template._render_lang) as render_lang:
+            emails = self.env["account.followup.send"]._render_followup_emails(template, partners.ids)
+        self.assertEqual(render_lang.call_count, 1)
+        for partner in partners:
+            alone = {
+                field: template._render_field(field, partner.ids, compute_lang=True, options=options)[partner.id]
+                for field, options in (("subject", None), ("body_html", {"post_process": True}))
+            }
+            self.assertEqual((emails[partner.id]["subject"], emails[partner.id]["body"]),
+                             (alone["subject"], alone["body_html"]))
+        self.assertTrue(emails[self.customer.id]["subject"].startswith(f"{self.company.name} - "))
+        self.assertNotEqual(emails[self.customer.id]["subject"].split(" - ")[1],
+                            emails[english.id]["subject"].split(" - ")[1])
+        self.assertIn("English Customer", emails[english.id]["subject"])

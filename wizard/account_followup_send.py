@@ -817,11 +817,15 @@ class AccountFollowupSend(models.TransientModel):
     def _render_followup_emails(self, template, partner_ids):
         """Render the email of a template for customers: ``{partner_id: {"subject", "body",
         "email_from"}}``, each in the customer's language."""
-        subjects = template._render_field("subject", partner_ids, compute_lang=True)
-        # one compilation of the body for all the customers (see models/mail_render_mixin.py)
-        bodies = template.with_context(followup_compile_once=True)._render_field(
-            "body_html", partner_ids, compute_lang=True, options={"post_process": True}
-        )
+        subjects, bodies = {}, {}
+        # the customers' languages rendered once for the subject and the body (what
+        # ``compute_lang=True`` does for each of them: Odoo's `_classify_per_lang`)
+        for localized, lang_ids in template._classify_per_lang(partner_ids).values():
+            subjects.update(localized._render_field("subject", lang_ids))
+            # one compilation of the body for all the customers (see models/mail_render_mixin.py)
+            bodies.update(localized.with_context(followup_compile_once=True)._render_field(
+                "body_html", lang_ids, options={"post_process": True}
+            ))
         emails_from = template._render_field("email_from", partner_ids)
         return {
             partner_id: {
