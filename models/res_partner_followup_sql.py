@@ -203,20 +203,13 @@ class ResPartner(models.Model):
 
         def line_is_due(ladder):
             """``followup_rules.line_is_due`` of the line, for each last level it may have."""
-            last, gap = ladder[-1].delay, followup_rules.repeat_gap(ladder)
-            whens = []
-            for level_id, delay in sorted(delays.items()):
-                if followup_rules.is_last(ladder, delay):
-                    reach = SQL(
-                        "CASE WHEN line.followup_date IS NULL THEN %s + %s ELSE line.followup_date + %s END",
-                        due, last, gap,
-                    )
-                else:
-                    reach = SQL("%s + %s", due, followup_rules.next_level(ladder, delay).delay)
-                whens.append(SQL("WHEN %s THEN %s <= %s", level_id, reach, today))
+            whens = [
+                SQL("WHEN %s THEN %s", level_id, self._followup_line_is_due_sql(ladder, delay, today))
+                for level_id, delay in sorted(delays.items())
+            ]
             return SQL(
-                "CASE line.followup_level_id %s ELSE %s + %s <= %s END",
-                SQL(" ").join(whens), due, ladder[0].delay, today,
+                "CASE line.followup_level_id %s ELSE %s END",
+                SQL(" ").join(whens), self._followup_line_is_due_sql(ladder, None, today),
             )
 
         line_plans = {plan_id: ladder for plan_id, ladder in sorted(ladders.items()) if ladder}
@@ -254,6 +247,18 @@ class ResPartner(models.Model):
             ),
             join,
         )
+
+    @api.model
+    def _followup_line_is_due_sql(self, ladder, level_delay, today):
+        """Return ``followup_rules.line_is_due`` of the line (``line``) whose last level has the
+        delay ``level_delay`` (``None``: never reminded), in ``ladder``."""
+        due = SQL("COALESCE(line.date_maturity, line.date)")
+        if followup_rules.is_last(ladder, level_delay):
+            return SQL(
+                "CASE WHEN line.followup_date IS NULL THEN %s + %s ELSE line.followup_date + %s END <= %s",
+                due, ladder[-1].delay, followup_rules.repeat_gap(ladder), today,
+            )
+        return SQL("%s + %s <= %s", due, followup_rules.next_level(ladder, level_delay).delay, today)
 
     @api.model
     def _followup_plan_sql(self, company, partner_id):
@@ -453,15 +458,6 @@ class ResPartner(models.Model):
             target = followup_rules.next_level(ladder, level_delay)
             return SQL("COALESCE(%s + %s <= %s, FALSE)", of_positive(SQL("MIN(%s)", due), bucket), target.delay, today)
 
-        def line_is_due(ladder, level_delay):
-            """``followup_rules.line_is_due`` of the line, in a group of last level ``level_delay``."""
-            if followup_rules.is_last(ladder, level_delay):
-                return SQL(
-                    "CASE WHEN line.followup_date IS NULL THEN %s + %s ELSE line.followup_date + %s END <= %s",
-                    due, ladder[-1].delay, followup_rules.repeat_gap(ladder), today,
-                )
-            return SQL("%s + %s <= %s", due, followup_rules.next_level(ladder, level_delay).delay, today)
-
         def enough_in(ladder):
             """Whether a customer of the plan of ``ladder`` reaches a level with enough today."""
             if not ladder:
@@ -500,7 +496,7 @@ class ResPartner(models.Model):
                 overdue = [
                     SQL("CASE WHEN %s THEN COALESCE(%s, 0) ELSE 0 END", group, column(SQL(
                         "SUM(line.amount_residual) FILTER (WHERE %s AND %s < %s AND %s)",
-                        bucket, due, today, line_is_due(ladder, level_delay),
+                        bucket, due, today, self._followup_line_is_due_sql(ladder, level_delay, today),
                     )))
                     for group, (level_delay, bucket) in zip(reached, groups, strict=True)
                 ]
