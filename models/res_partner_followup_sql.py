@@ -348,28 +348,18 @@ class ResPartner(models.Model):
         The rules of ``followup_rules.decide``, in SQL, for searches over every customer
         (the Follow-up Reports, the cron): one pass over the open lines in the order of
         account_move_line_followup_open_idx, grouped by customer only, nothing sent to
-        Python; whatever the plans and minimum amounts (`_followup_enough_sql`).  Customers
+        Python; whatever the plans and minimum amounts (`_followup_decision_sql`).  Customers
         without open lines are not in it.  ``tests/test_followup_scale.py`` proves that it
         decides as the rules do.
         """
         company = self.env.company
         today = fields.Date.context_today(self)
-        if level_ids is not None:
-            return self._followup_status_targets_sql(company, today, statuses, level_ids)
-        due = SQL("COALESCE(line.date_maturity, line.date)")
         aggregates = {}
-        enough = self._followup_enough_sql(company, today, aggregates)
+        decision = self._followup_decision_sql(company, today, aggregates, level=level_ids is not None)
         plan = self._followup_plan_sql(company, SQL("partners.partner_id"))
         return SQL(
             """
-            (WITH partners AS (
-                SELECT line.partner_id,
-                       SUM(line.amount_residual) AS residual,
-                       SUM(line.amount_residual) FILTER (WHERE %(due)s < %(today)s) AS overdue
-                       %(aggregates)s
-                %(lines)s
-              GROUP BY line.partner_id
-            ),
+            (WITH partners AS (%(partners)s),
                   decisions AS (
                 SELECT partners.partner_id,
                        CASE
@@ -379,21 +369,19 @@ class ResPartner(models.Model):
                                 AND promised.partner_id IS NULL THEN %(in_need)s
                            WHEN partners.overdue > 0 THEN %(overdue)s
                            ELSE %(no_action)s
-                       END AS status
+                       END AS status,
+                       %(level)s AS level_id
                   FROM partners
                   %(next_date_join)s
                   %(plan_join)s
                   %(promised_join)s
             )
-            SELECT partner_id FROM decisions WHERE status = ANY(%(statuses)s))
+            SELECT partner_id FROM decisions WHERE status = ANY(%(statuses)s) %(of_levels)s)
             """,
-            due=due,
+            partners=self._followup_partners_sql(company, today, aggregates),
             today=today,
-            aggregates=SQL("").join(
-                SQL(", %s AS %s", expression, SQL.identifier(name)) for name, expression in aggregates.values()
-            ),
-            enough=enough,
-            lines=self._followup_open_lines_sql(company),
+            enough=decision["enough"],
+            level=decision["level"],
             next_date_join=self._followup_next_date_join(company, SQL("partners.partner_id")),
             plan_join=plan["plan_join"],
             promised_join=self._followup_promised_join(company, today, SQL("partners.partner_id")),
@@ -401,266 +389,7 @@ class ResPartner(models.Model):
             in_need=followup_rules.STATUS_IN_NEED,
             overdue=followup_rules.STATUS_OVERDUE,
             statuses=list(statuses),
-        )
-
-    @api.model
-    def _followup_enough_sql(self, company, today, aggregates):
-        """Return whether a customer reaches a level with enough today (``followup_rules.decide``:
-        a level reached by its line groups, whose overdue residual meets its minimum), as an
-        expression of the customer's aggregates over its open lines (``partners``), in the
-        ladder of its plan.
-
-        The line groups of `_followup_groups_sql` are not made: each aggregate of a group is
-        one aggregate of the customer's lines filtered by their last level, so the lines are
-        grouped by customer only, in one pass.  The aggregates the expression needs are added
-        to ``aggregates`` (``{key: (column name, aggregate)}``, each one once).
-
-        - A group below the last level of the plan reaches its next level that level's delay
-          after its oldest due date: for the levels without a minimum amount, the earliest of
-          these groups decides (one aggregate for all of them).
-        - A group at (or beyond) the last level reaches it again the last gap after its oldest
-          reminder, or its delay after its oldest due date when a reminder date is unknown.
-        - A level with a minimum amount is reached with enough when the overdue residual of
-          the lines that reached it themselves, in the groups that reached it, meets it.
-        """
-        default_plan_id, ladders, delays = self.env["account.followup.level"]._get_plan_ladders(company)
-        due = SQL("COALESCE(line.date_maturity, line.date)")
-        known = sorted(delays)
-        # The groups, by last level: the never-reminded lines (and lines of a level unknown to
-        # the company) together, then each level of the company.
-        buckets = [(None, SQL("(line.followup_level_id IS NULL OR line.followup_level_id <> ALL(%s))", known))]
-        buckets += [(level_id, SQL("line.followup_level_id = %s", level_id)) for level_id in known]
-
-        def column(aggregate):
-            """The customer's aggregate ``aggregate`` of its lines, as a column of ``partners``."""
-            key = (aggregate.code, repr(aggregate.params))
-            if key not in aggregates:
-                aggregates[key] = (f"agg_{len(aggregates)}", aggregate)
-            return SQL.identifier("partners", aggregates[key][0])
-
-        def of_positive(aggregate, bucket):
-            return column(SQL("%s FILTER (WHERE line.amount_residual > 0 AND %s)", aggregate, bucket))
-
-        def group_reached(ladder, level_delay, bucket):
-            """``followup_rules.group_reach_date`` of a group, on or before today."""
-            if followup_rules.is_last(ladder, level_delay):
-                return SQL(
-                    """COALESCE(CASE WHEN %(unknown)s THEN %(oldest_due)s + %(last)s
-                                     ELSE %(oldest_followup)s + %(gap)s
-                                END <= %(today)s, FALSE)""",
-                    unknown=of_positive(SQL("BOOL_OR(line.followup_date IS NULL)"), bucket),
-                    oldest_due=of_positive(SQL("MIN(%s)", due), bucket),
-                    last=ladder[-1].delay,
-                    oldest_followup=of_positive(SQL("MIN(line.followup_date)"), bucket),
-                    gap=followup_rules.repeat_gap(ladder),
-                    today=today,
-                )
-            target = followup_rules.next_level(ladder, level_delay)
-            return SQL("COALESCE(%s + %s <= %s, FALSE)", of_positive(SQL("MIN(%s)", due), bucket), target.delay, today)
-
-        def enough_in(ladder):
-            """Whether a customer of the plan of ``ladder`` reaches a level with enough today."""
-            if not ladder:
-                return SQL("FALSE")
-            terms = []
-            # groups below the last level whose next level has no minimum: the earliest decides
-            earliest = [
-                (level_id, followup_rules.next_level(ladder, delays.get(level_id)).delay)
-                for level_id, __ in buckets
-                if not followup_rules.is_last(ladder, delays.get(level_id))
-                and followup_rules.next_level(ladder, delays.get(level_id)).min_amount <= 0
-            ]
-            if earliest:
-                # the delay of the line's next level, NULL for the lines of the other groups
-                whens = [SQL("WHEN line.followup_level_id = %s THEN %s", level_id, delay)
-                         for level_id, delay in earliest if level_id is not None]
-                whens += [SQL("WHEN %s THEN %s", buckets[0][1], delay)
-                          for level_id, delay in earliest if level_id is None]
-                target_delay = SQL("CASE %s END", SQL(" ").join(whens))
-                terms.append(SQL(
-                    "COALESCE(%s <= %s, FALSE)",
-                    column(SQL("MIN(%s + %s) FILTER (WHERE line.amount_residual > 0 AND %s IS NOT NULL)",
-                               due, target_delay, target_delay)),
-                    today,
-                ))
-            targets = {}  # level with a minimum amount: its groups
-            for level_id, bucket in buckets:
-                level_delay = delays.get(level_id)
-                target = followup_rules.next_level(ladder, level_delay)
-                if followup_rules.is_last(ladder, level_delay) and target.min_amount <= 0:
-                    terms.append(group_reached(ladder, level_delay, bucket))
-                elif target.min_amount > 0:
-                    targets.setdefault(target, []).append((level_delay, bucket))
-            for target, groups in targets.items():
-                reached = [group_reached(ladder, level_delay, bucket) for level_delay, bucket in groups]
-                overdue = [
-                    SQL("CASE WHEN %s THEN COALESCE(%s, 0) ELSE 0 END", group, column(SQL(
-                        "SUM(line.amount_residual) FILTER (WHERE %s AND %s < %s AND %s)",
-                        bucket, due, today, self._followup_line_is_due_sql(ladder, level_delay, today),
-                    )))
-                    for group, (level_delay, bucket) in zip(reached, groups, strict=True)
-                ]
-                terms.append(SQL(
-                    "((%s) AND %s >= %s)",
-                    SQL(" OR ").join(reached), SQL(" + ").join(overdue), target.min_amount,
-                ))
-            return SQL("(%s)", SQL(" OR ").join(terms)) if terms else SQL("FALSE")
-
-        ladders = {plan_id: ladder for plan_id, ladder in sorted(ladders.items())}
-        if len(ladders) <= 1:
-            return enough_in(ladders.get(default_plan_id, []))
-        plan_id = self._followup_plan_sql(company, SQL("partners.partner_id"))["plan_id"]
-        return SQL(
-            "CASE %s %s ELSE FALSE END",
-            plan_id,
-            SQL(" ").join(SQL("WHEN %s THEN %s", plan, enough_in(ladder)) for plan, ladder in ladders.items()),
-        )
-
-    @api.model
-    def _followup_targets_sql(self, company, groups):
-        """Return the query of the customers' line groups with the level each one reaches next.
-
-        The groups (``groups``: the relation of `_followup_groups_sql`) with ``target_id``, ``target_delay`` and
-        ``target_min`` (``followup_rules.next_level`` in the ladder of the customer's plan, and
-        its minimum amount) and ``reach`` (``followup_rules.group_reach_date``), for each plan
-        of the company.
-        """
-        ladders = self.env["account.followup.level"]._get_plan_ladders(company)[1]
-        ladders = {plan_id: ladder for plan_id, ladder in sorted(ladders.items()) if ladder}
-
-        def by_plan(value_of_ladder):
-            """``CASE groups.plan_id WHEN <plan> THEN <value in its ladder> ... END``."""
-            if not ladders:
-                return SQL("NULL")
-            whens = [SQL("WHEN %s THEN %s", plan_id, value_of_ladder(ladder)) for plan_id, ladder in ladders.items()]
-            return SQL("CASE groups.plan_id %s END", SQL(" ").join(whens))
-
-        def next_level(ladder, column):
-            """``followup_rules.next_level`` of the groups: the first level beyond their delay."""
-            whens = [SQL("WHEN groups.level_delay < %s THEN %s", level.delay, getattr(level, column))
-                     for level in ladder]
-            return SQL(
-                "CASE WHEN groups.level_delay IS NULL THEN %s %s ELSE %s END",
-                getattr(ladder[0], column), SQL(" ").join(whens), getattr(ladder[-1], column),
-            )
-
-        def reach(ladder):
-            """``followup_rules.group_reach_date``."""
-            last = ladder[-1].delay
-            return SQL(
-                """CASE WHEN groups.oldest_due IS NULL THEN NULL
-                        WHEN groups.level_delay >= %(last)s THEN
-                            CASE WHEN groups.oldest_followup IS NULL THEN groups.oldest_due + %(last)s
-                                 ELSE groups.oldest_followup + %(gap)s
-                            END
-                        ELSE groups.oldest_due + %(target_delay)s
-                   END""",
-                last=last, gap=followup_rules.repeat_gap(ladder), target_delay=next_level(ladder, "delay"),
-            )
-
-        return SQL(
-            """
-            SELECT groups.*,
-                   %(target_id)s AS target_id,
-                   %(target_delay)s AS target_delay,
-                   %(target_min)s AS target_min,
-                   %(reach)s AS reach
-              FROM %(groups)s AS groups
-            """,
-            target_id=by_plan(lambda ladder: next_level(ladder, "id")),
-            target_delay=by_plan(lambda ladder: next_level(ladder, "delay")),
-            target_min=by_plan(lambda ladder: next_level(ladder, "min_amount")),
-            reach=by_plan(reach),
-            groups=groups,
-        )
-
-    @api.model
-    def _followup_reached_targets_sql(self, company, today, groups):
-        """Return the query of the levels each customer's line groups reach or will reach:
-        ``partner_id, target_id, target_delay, enough`` (``enough``: reached today, by lines
-        whose overdue residual meets the level's minimum, ``followup_rules.meets_minimum``)."""
-        return SQL(
-            """
-            SELECT partner_id, target_id, target_delay,
-                   COALESCE(BOOL_OR(reach <= %(today)s), FALSE)
-                   AND (MIN(target_min) <= 0
-                        OR COALESCE(SUM(COALESCE(reached_overdue, overdue)) FILTER (WHERE reach <= %(today)s), 0)
-                           >= MIN(target_min)) AS enough
-              FROM (%(targets)s) AS targets
-             WHERE reach IS NOT NULL
-          GROUP BY partner_id, target_id, target_delay
-            """,
-            today=today,
-            targets=self._followup_targets_sql(company, groups),
-        )
-
-    @api.model
-    def _followup_status_targets_sql(self, company, today, statuses, level_ids):
-        """Return `_followup_status_sql` searched with levels (the cron's candidates): the
-        rules of ``followup_rules.decide`` applied to the customers' line groups and the
-        levels they reach.
-
-        Two aggregations in a row over the groups, each read once: by customer and level
-        reached (whether the customer reaches it with enough, as in
-        `_followup_reached_targets_sql`; a group that reaches nothing adds its amounts
-        only), then by customer, with its next level (as `_followup_level_sql` decides it).
-        """
-        delays = self.env["account.followup.level"]._get_plan_ladders(company)[2]
-        return SQL(
-            """
-            (WITH by_target AS (
-                SELECT partner_id, target_id, target_delay,
-                       SUM(residual) AS residual,
-                       SUM(overdue) AS overdue,
-                       MAX(next_date) AS next_date,
-                       COALESCE(BOOL_OR(reach <= %(today)s), FALSE)
-                       AND (MIN(target_min) <= 0
-                            OR COALESCE(SUM(COALESCE(reached_overdue, overdue)) FILTER (WHERE reach <= %(today)s), 0)
-                               >= MIN(target_min)) AS enough,
-                       BOOL_OR(reach IS NOT NULL) AS reachable
-                  FROM (%(targets)s) AS targets
-              GROUP BY partner_id, target_id, target_delay
-            ),
-                  partners AS (
-                SELECT partner_id, SUM(residual) AS residual, SUM(overdue) AS overdue,
-                       MAX(next_date) AS next_date, BOOL_OR(enough) AS enough, %(level)s AS level_id
-                  FROM by_target
-              GROUP BY partner_id
-            ),
-                  decisions AS (
-                SELECT partners.partner_id,
-                       CASE
-                           WHEN partners.residual <= 0 THEN %(no_action)s
-                           WHEN partners.enough
-                                AND NOT COALESCE(partners.next_date > %(today)s, FALSE)
-                                AND promised.partner_id IS NULL THEN %(in_need)s
-                           WHEN partners.overdue > 0 THEN %(overdue)s
-                           ELSE %(no_action)s
-                       END AS status,
-                       partners.level_id
-                  FROM partners
-                  %(promised_join)s
-            )
-            SELECT partner_id FROM decisions WHERE status = ANY(%(statuses)s) %(of_levels)s)
-            """,
-            level=SQL(
-                """CASE WHEN SUM(residual) <= 0 THEN NULL
-                        WHEN BOOL_OR(enough) THEN
-                            (ARRAY_AGG(target_id ORDER BY target_delay DESC, target_id DESC) FILTER (WHERE enough))[1]
-                        ELSE (ARRAY_AGG(target_id ORDER BY target_delay, target_id)
-                                FILTER (WHERE reachable AND target_id IS NOT NULL))[1]
-                   END""",
-            ),
-            of_levels=SQL("AND level_id = ANY(%s)", list(level_ids)),
-            targets=self._followup_targets_sql(
-                company, SQL("(%s)", self._followup_groups_sql(company, today, delays, promises=False))
-            ),
-            promised_join=self._followup_promised_join(company, today, SQL("partners.partner_id")),
-            today=today,
-            no_action=followup_rules.STATUS_NO_ACTION,
-            in_need=followup_rules.STATUS_IN_NEED,
-            overdue=followup_rules.STATUS_OVERDUE,
-            statuses=list(statuses),
+            of_levels=SQL("AND level_id = ANY(%s)", list(level_ids)) if level_ids is not None else SQL(),
         )
 
     @api.model
@@ -668,34 +397,207 @@ class ResPartner(models.Model):
         """Return the query of ``partner_id, level_id``: the level of the next reminder of
         each customer of the current company with open lines (``NULL``: none).
 
-        The level ``followup_rules.decide`` gives, in SQL, from the levels the customer's line
-        groups reach (`_followup_reached_targets_sql`, in the ladder of its plan): the highest
-        one reached by enough, else the lowest one reached or to be reached.
+        The level ``followup_rules.decide`` gives, in SQL, in the same pass over the lines as
+        the statuses (`_followup_decision_sql`, in the ladder of the customer's plan): the
+        highest level reached with enough, else the lowest one reached or to be reached.
         ``tests/test_followup_scale.py`` proves that it decides as the rules do.
         """
         company = self.env.company
         today = fields.Date.context_today(self)
-        delays = self.env["account.followup.level"]._get_plan_ladders(company)[2]
+        aggregates = {}
+        decision = self._followup_decision_sql(company, today, aggregates, level=True)
+        plan = self._followup_plan_sql(company, SQL("partners.partner_id"))
         return SQL(
             """
-            (WITH groups AS (%(groups)s),
-                  partners AS (
-                SELECT partner_id, SUM(residual) AS residual
-                  FROM groups
-              GROUP BY partner_id
-            )
-            SELECT partners.partner_id,
-                   CASE WHEN partners.residual <= 0 THEN NULL
-                        WHEN BOOL_OR(reached.enough) THEN
-                            (ARRAY_AGG(reached.target_id ORDER BY reached.target_delay DESC, reached.target_id DESC)
-                                FILTER (WHERE reached.enough))[1]
-                        ELSE (ARRAY_AGG(reached.target_id ORDER BY reached.target_delay, reached.target_id)
-                                FILTER (WHERE reached.target_id IS NOT NULL))[1]
-                   END AS level_id
+            (WITH partners AS (%s)
+            SELECT partners.partner_id, %s AS level_id
               FROM partners
-         LEFT JOIN (%(reached)s) AS reached ON reached.partner_id = partners.partner_id
-          GROUP BY partners.partner_id, partners.residual)
+              %s)
             """,
-            groups=self._followup_groups_sql(company, today, delays, promises=False),
-            reached=self._followup_reached_targets_sql(company, today, SQL("groups")),
+            self._followup_partners_sql(company, today, aggregates),
+            decision["level"],
+            plan["plan_join"],
         )
+
+    @api.model
+    def _followup_partners_sql(self, company, today, aggregates):
+        """Return the query of the customers' aggregates over their open lines, grouped by
+        customer in one pass: ``partner_id, residual, overdue`` and the columns of ``aggregates``
+        (see `_followup_decision_sql`)."""
+        return SQL(
+            """
+            SELECT line.partner_id,
+                   SUM(line.amount_residual) AS residual,
+                   SUM(line.amount_residual) FILTER (WHERE COALESCE(line.date_maturity, line.date) < %s) AS overdue
+                   %s
+            %s
+          GROUP BY line.partner_id
+            """,
+            today,
+            SQL("").join(
+                SQL(", %s AS %s", expression, SQL.identifier(name)) for name, expression in aggregates.values()
+            ),
+            self._followup_open_lines_sql(company),
+        )
+
+    @api.model
+    def _followup_decision_sql(self, company, today, aggregates, level=False):
+        """Return what ``followup_rules.decide`` decides of a customer with an open balance, as
+        expressions of its aggregates over its open lines (``partners``, see
+        `_followup_partners_sql`), in the ladder of its plan: ``{"enough": whether it reaches a
+        level with enough today, "level": the level of its next reminder}`` (``level``: only
+        when asked, else ``NULL``).
+
+        The line groups of `_followup_groups_sql` are not made: each aggregate of a group is
+        one aggregate of the customer's lines filtered by their last level, so the lines are
+        grouped by customer only, in one pass (see `_DecisionSQL`).  The aggregates the
+        expressions need are added to ``aggregates`` (``{key: (column name, aggregate)}``,
+        each one once).
+        """
+        default_plan_id, ladders, delays = self.env["account.followup.level"]._get_plan_ladders(company)
+        builder = _DecisionSQL(self, delays, today, aggregates)
+        ladders = {plan_id: ladder for plan_id, ladder in sorted(ladders.items())}
+        if len(ladders) <= 1:
+            decision = builder.decide(ladders.get(default_plan_id, []), level)
+        else:
+            decisions = {plan_id: builder.decide(ladder, level) for plan_id, ladder in ladders.items()}
+            plan_id = self._followup_plan_sql(company, SQL("partners.partner_id"))["plan_id"]
+            decision = {
+                key: SQL(
+                    "CASE %s %s ELSE %s END",
+                    plan_id,
+                    SQL(" ").join(SQL("WHEN %s THEN %s", plan, decision[key]) for plan, decision in decisions.items()),
+                    SQL("FALSE") if key == "enough" else SQL("NULL::int"),
+                )
+                for key in ("enough", "level")
+            }
+        if level:  # nothing to pay: no level
+            decision["level"] = SQL("CASE WHEN partners.residual <= 0 THEN NULL ELSE %s END", decision["level"])
+        return decision
+
+
+class _DecisionSQL:
+    """The rules of ``followup_rules.decide`` as expressions of a customer's aggregates over its
+    open lines, in one ladder (see ``res.partner._followup_decision_sql``).
+
+    - A group (the customer's lines of one last level) below the last level of the plan reaches
+      its next level that level's delay after its oldest due date: for the status, of the levels
+      without a minimum amount, the earliest of these groups decides (one aggregate for all).
+    - A group at (or beyond) the last level reaches it again the last gap after its oldest
+      reminder, or its delay after its oldest due date when a reminder date is unknown.
+    - A level with a minimum amount is reached with enough when the overdue residual of the
+      lines that reached it themselves, in the groups that reached it, meets it.
+    - The level: the highest one reached with enough, else the lowest one a group with
+      something left to pay reaches or will reach.
+    """
+
+    DUE = SQL("COALESCE(line.date_maturity, line.date)")
+
+    def __init__(self, partners, delays, today, aggregates):
+        self.partners = partners
+        self.delays = delays
+        self.today = today
+        self.aggregates = aggregates
+        known = sorted(delays)
+        # The groups, by last level: the never-reminded lines (and lines of a level unknown to
+        # the company) together, then each level of the company: (level id, filter of its lines).
+        self.buckets = [(None, SQL("(line.followup_level_id IS NULL OR line.followup_level_id <> ALL(%s))", known))]
+        self.buckets += [(level_id, SQL("line.followup_level_id = %s", level_id)) for level_id in known]
+
+    def column(self, aggregate):
+        """The customer's aggregate ``aggregate`` of its lines, as a column of ``partners``."""
+        key = (aggregate.code, repr(aggregate.params))
+        if key not in self.aggregates:
+            self.aggregates[key] = (f"agg_{len(self.aggregates)}", aggregate)
+        return SQL.identifier("partners", self.aggregates[key][0])
+
+    def oldest_due(self, bucket):
+        """The oldest due date of the group's lines with something left to pay."""
+        return self.of_positive(SQL("MIN(%s)", self.DUE), bucket)
+
+    def of_positive(self, aggregate, bucket):
+        return self.column(SQL("%s FILTER (WHERE line.amount_residual > 0 AND %s)", aggregate, bucket))
+
+    def group_reached(self, ladder, level_delay, bucket):
+        """``followup_rules.group_reach_date`` of a group, on or before today."""
+        if followup_rules.is_last(ladder, level_delay):
+            return SQL(
+                """COALESCE(CASE WHEN %(unknown)s THEN %(oldest_due)s + %(last)s
+                                 ELSE %(oldest_followup)s + %(gap)s
+                            END <= %(today)s, FALSE)""",
+                unknown=self.of_positive(SQL("BOOL_OR(line.followup_date IS NULL)"), bucket),
+                oldest_due=self.oldest_due(bucket),
+                last=ladder[-1].delay,
+                oldest_followup=self.of_positive(SQL("MIN(line.followup_date)"), bucket),
+                gap=followup_rules.repeat_gap(ladder),
+                today=self.today,
+            )
+        target = followup_rules.next_level(ladder, level_delay)
+        return SQL("COALESCE(%s + %s <= %s, FALSE)", self.oldest_due(bucket), target.delay, self.today)
+
+    def reached_with_enough(self, ladder, target, groups):
+        """Whether ``groups`` (of ``target``: ``(level id, delay, filter)``) reach it with enough."""
+        reached = [self.group_reached(ladder, level_delay, bucket) for __, level_delay, bucket in groups]
+        if target.min_amount <= 0:
+            return SQL("(%s)", SQL(" OR ").join(reached))
+        overdue = [
+            SQL("CASE WHEN %s THEN COALESCE(%s, 0) ELSE 0 END", group, self.column(SQL(
+                "SUM(line.amount_residual) FILTER (WHERE %s AND %s < %s AND %s)",
+                bucket, self.DUE, self.today, self.partners._followup_line_is_due_sql(ladder, level_delay, self.today),
+            )))
+            for group, (__, level_delay, bucket) in zip(reached, groups, strict=True)
+        ]
+        return SQL("((%s) AND %s >= %s)", SQL(" OR ").join(reached), SQL(" + ").join(overdue), target.min_amount)
+
+    def earliest_reached(self, ladder, groups):
+        """Whether the earliest of ``groups`` (below the last level, ``(level id, delay of its
+        next level)``) reaches its next level today: one aggregate for all of them."""
+        # the delay of the line's next level, NULL for the lines of the other groups
+        whens = [SQL("WHEN line.followup_level_id = %s THEN %s", level_id, delay)
+                 for level_id, delay in groups if level_id is not None]
+        whens += [SQL("WHEN %s THEN %s", self.buckets[0][1], delay) for level_id, delay in groups if level_id is None]
+        target_delay = SQL("CASE %s END", SQL(" ").join(whens))
+        return SQL(
+            "COALESCE(%s <= %s, FALSE)",
+            self.column(SQL("MIN(%s + %s) FILTER (WHERE line.amount_residual > 0 AND %s IS NOT NULL)",
+                            self.DUE, target_delay, target_delay)),
+            self.today,
+        )
+
+    def decide(self, ladder, level):
+        """``{"enough", "level"}`` of a customer of the plan of ``ladder``."""
+        if not ladder:
+            return {"enough": SQL("FALSE"), "level": SQL("NULL::int")}
+        targets = {}  # level: the groups whose next level it is, (last level, its delay, filter)
+        for level_id, bucket in self.buckets:
+            level_delay = self.delays.get(level_id)
+            targets.setdefault(followup_rules.next_level(ladder, level_delay), []).append(
+                (level_id, level_delay, bucket)
+            )
+        earliest = [
+            (level_id, target.delay)
+            for target, groups in targets.items() if target.min_amount <= 0
+            for level_id, level_delay, __ in groups if not followup_rules.is_last(ladder, level_delay)
+        ]
+        terms = [self.earliest_reached(ladder, earliest)] if earliest else []
+        for target, groups in targets.items():
+            reaching = groups if target.min_amount > 0 else [
+                # the groups at the last level: the others are the earliest's
+                group for group in groups if followup_rules.is_last(ladder, group[1])
+            ]
+            if reaching:
+                terms.append(self.reached_with_enough(ladder, target, reaching))
+        decision = {"enough": SQL("(%s)", SQL(" OR ").join(terms)) if terms else SQL("FALSE"),
+                    "level": SQL("NULL::int")}
+        if level:
+            ordered = sorted(targets)
+            whens = [SQL("WHEN %s THEN %s", self.reached_with_enough(ladder, target, targets[target]), target.id)
+                     for target in reversed(ordered)]
+            whens += [
+                SQL("WHEN %s THEN %s", SQL(" OR ").join(
+                    SQL("%s IS NOT NULL", self.oldest_due(bucket)) for __, __, bucket in targets[target]
+                ), target.id)
+                for target in ordered
+            ]
+            decision["level"] = SQL("CASE %s END", SQL(" ").join(whens))
+        return decision

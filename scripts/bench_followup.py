@@ -432,6 +432,13 @@ def run_measures():
         )
         secs, queries, count = measure(lambda s=status: Partner.search_count([("followup_status", "=", s)]))
         rows.append((f"search_count followup_status = {status}", secs, queries, f"{count}"))
+    # the search by level (a level typed in the Follow-up Reports' search): the first level of the company
+    first_level = env["account.followup.level"].search([("company_id", "=", comps["main"].id)], order="delay, id", limit=1)
+    if first_level:
+        secs, queries, ids = measure(lambda: Partner.search([("followup_level_id", "=", first_level.id)]).ids)
+        rows.append(
+            (f"search followup_level_id = {first_level.name}", secs, queries, f"{len(ids)} ids, {secs / floor_secs:.1f}x floor")
+        )
     list_spec = spec_from_arch("res.partner", "account_payment_followup.res_partner_view_tree_followup", "tree")
     action = env.ref("account_payment_followup.action_view_followup_reports")
     context = dict(env.context, res_partner_search_mode="customer", allowed_company_ids=[comps["main"].id])
