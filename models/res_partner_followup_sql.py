@@ -103,27 +103,24 @@ class ResPartner(models.Model):
         )
 
     @api.model
-    def _followup_groups_sql(self, company, today, delays, partner_ids=None, ageing=False, promises=True):
-        """Return the query of the customers' line groups and next reminder dates.
+    def _followup_groups_sql(self, company, today, delays, partner_ids=None, ageing=False):
+        """Return the query of the customers' line groups and next reminder dates, for the
+        decisions taken in Python (`_followup_query_groups`: the customers shown).
 
         The open receivable lines of the company, aggregated by customer and last level
-        (see ``followup_rules.LineGroup``), with the customer's "Next Reminder" date and
-        whether its last reminder failed: ``partner_id, level_id, level_delay, residual,
-        overdue, oldest_due, oldest_followup, next_date, failed``.
-
-        and the customer's plan (``plan_id``: its own, else the company's default plan).
+        (see ``followup_rules.LineGroup``), with the customer's "Next Reminder" date,
+        whether its last reminder failed, its plan (its own, else the company's default plan)
+        and the last day an open promise to pay holds the chase: ``partner_id, level_id,
+        level_delay, residual, overdue, oldest_due, oldest_followup, reached_overdue,
+        next_date, failed, plan_id, promised_until``.
 
         ``reached_overdue`` (see ``followup_rules.LineGroup``) only when a level of the
-        company has a minimum amount (else ``NULL``).
+        company has a minimum amount (else ``NULL``).  The searches over every customer do
+        not make these groups (see `_followup_decision_sql`).
 
         :param dict delays: ``{level id: delay}`` of the company's levels
         :param bool ageing: add the group's five ageing sums (`_followup_ageing_columns_sql`)
             after ``reached_overdue``
-        :param bool promises: join the open promises to pay (``promised_until``, else ``NULL``).
-            A search over every customer joins them to the customers instead, after grouping:
-            joined to the groups, PostgreSQL cannot tell that a customer has one row of
-            promises, overestimates the groups twentyfold (4 million rows for 200,000 at
-            100,000 customers) and compiles the query with JIT for longer than it runs.
         """
         reached_overdue, line_plan_join = self._followup_reached_overdue_sql(company, today, delays)
         return SQL(
@@ -149,7 +146,7 @@ class ResPartner(models.Model):
             SELECT line_groups.*, prop.value_datetime::date AS next_date,
                    COALESCE(failed.value_integer, 0) = 1 AS failed,
                    %(plan_id)s AS plan_id,
-                   %(promised_until)s AS promised_until
+                   promised.promised_until
               FROM line_groups
               %(next_date_join)s
               %(failed_join)s
@@ -166,9 +163,7 @@ class ResPartner(models.Model):
                 company, "followup_failed", "failed", SQL("line_groups.partner_id")
             ),
             **self._followup_plan_sql(company, SQL("line_groups.partner_id")),
-            promised_until=SQL("promised.promised_until") if promises else SQL("NULL::date"),
-            promised_join=(self._followup_promised_join(company, today, SQL("line_groups.partner_id"))
-                           if promises else SQL()),
+            promised_join=self._followup_promised_join(company, today, SQL("line_groups.partner_id")),
         )
 
     @api.model
