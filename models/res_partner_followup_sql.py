@@ -6,6 +6,9 @@ from odoo.tools import SQL
 
 from . import followup_rules
 
+# A line's due date (its date when it has none), in the queries over the open lines (``line``)
+LINE_DUE = SQL("COALESCE(line.date_maturity, line.date)")
+
 
 class ResPartner(models.Model):
     """The SQL of the follow-up status: the company's open lines, their groups by customer
@@ -79,7 +82,7 @@ class ResPartner(models.Model):
         ``ageing_not_due, ageing_1_30, ageing_31_60, ageing_61_90, ageing_over_90``: each
         line by the days past its due date (or its date) on ``today``; together they make
         the customer's total due."""
-        days = SQL("(%s - COALESCE(line.date_maturity, line.date))", today)
+        days = SQL("(%s - %s)", today, LINE_DUE)
         buckets = (
             ("ageing_not_due", SQL("%s <= 0", days)),
             ("ageing_1_30", SQL("%s BETWEEN 1 AND 30", days)),
@@ -194,7 +197,6 @@ class ResPartner(models.Model):
         default_plan_id, ladders, __ = self.env["account.followup.level"]._get_plan_ladders(company)
         if not any(level.min_amount > 0 for ladder in ladders.values() for level in ladder):
             return SQL("NULL::numeric"), None
-        due = SQL("COALESCE(line.date_maturity, line.date)")
 
         def line_is_due(ladder):
             """``followup_rules.line_is_due`` of the line, for each last level it may have."""
@@ -238,7 +240,7 @@ class ResPartner(models.Model):
         return (
             SQL(
                 "COALESCE(SUM(line.amount_residual) FILTER (WHERE %s < %s AND %s), 0)",
-                due, today, reached,
+                LINE_DUE, today, reached,
             ),
             join,
         )
@@ -247,13 +249,12 @@ class ResPartner(models.Model):
     def _followup_line_is_due_sql(self, ladder, level_delay, today):
         """Return ``followup_rules.line_is_due`` of the line (``line``) whose last level has the
         delay ``level_delay`` (``None``: never reminded), in ``ladder``."""
-        due = SQL("COALESCE(line.date_maturity, line.date)")
         if followup_rules.is_last(ladder, level_delay):
             return SQL(
                 "CASE WHEN line.followup_date IS NULL THEN %s + %s ELSE line.followup_date + %s END <= %s",
-                due, ladder[-1].delay, followup_rules.repeat_gap(ladder), today,
+                LINE_DUE, ladder[-1].delay, followup_rules.repeat_gap(ladder), today,
             )
-        return SQL("%s + %s <= %s", due, followup_rules.next_level(ladder, level_delay).delay, today)
+        return SQL("%s + %s <= %s", LINE_DUE, followup_rules.next_level(ladder, level_delay).delay, today)
 
     @api.model
     def _followup_plan_sql(self, company, partner_id):
@@ -423,11 +424,12 @@ class ResPartner(models.Model):
             """
             SELECT line.partner_id,
                    SUM(line.amount_residual) AS residual,
-                   SUM(line.amount_residual) FILTER (WHERE COALESCE(line.date_maturity, line.date) < %s) AS overdue
+                   SUM(line.amount_residual) FILTER (WHERE %s < %s) AS overdue
                    %s
             %s
           GROUP BY line.partner_id
             """,
+            LINE_DUE,
             today,
             SQL("").join(
                 SQL(", %s AS %s", expression, SQL.identifier(name)) for name, expression in aggregates.values()
@@ -486,8 +488,6 @@ class _DecisionSQL:
       something left to pay reaches or will reach.
     """
 
-    DUE = SQL("COALESCE(line.date_maturity, line.date)")
-
     def __init__(self, partners, delays, today, aggregates):
         self.partners = partners
         self.delays = delays
@@ -496,7 +496,8 @@ class _DecisionSQL:
         known = sorted(delays)
         # The groups, by last level: the never-reminded lines (and lines of a level unknown to
         # the company) together, then each level of the company: (level id, filter of its lines).
-        self.buckets = [(None, SQL("(line.followup_level_id IS NULL OR line.followup_level_id <> ALL(%s))", known))]
+        self.never_reminded = SQL("(line.followup_level_id IS NULL OR line.followup_level_id <> ALL(%s))", known)
+        self.buckets = [(None, self.never_reminded)]
         self.buckets += [(level_id, SQL("line.followup_level_id = %s", level_id)) for level_id in known]
 
     def column(self, aggregate):
@@ -508,7 +509,7 @@ class _DecisionSQL:
 
     def oldest_due(self, bucket):
         """The oldest due date of the group's lines with something left to pay."""
-        return self.of_positive(SQL("MIN(%s)", self.DUE), bucket)
+        return self.of_positive(SQL("MIN(%s)", LINE_DUE), bucket)
 
     def of_positive(self, aggregate, bucket):
         return self.column(SQL("%s FILTER (WHERE line.amount_residual > 0 AND %s)", aggregate, bucket))
@@ -538,7 +539,7 @@ class _DecisionSQL:
         overdue = [
             SQL("CASE WHEN %s THEN COALESCE(%s, 0) ELSE 0 END", group, self.column(SQL(
                 "SUM(line.amount_residual) FILTER (WHERE %s AND %s < %s AND %s)",
-                bucket, self.DUE, self.today, self.partners._followup_line_is_due_sql(ladder, level_delay, self.today),
+                bucket, LINE_DUE, self.today, self.partners._followup_line_is_due_sql(ladder, level_delay, self.today),
             )))
             for group, (__, level_delay, bucket) in zip(reached, groups, strict=True)
         ]
@@ -550,12 +551,12 @@ class _DecisionSQL:
         # the delay of the line's next level, NULL for the lines of the other groups
         whens = [SQL("WHEN line.followup_level_id = %s THEN %s", level_id, delay)
                  for level_id, delay in groups if level_id is not None]
-        whens += [SQL("WHEN %s THEN %s", self.buckets[0][1], delay) for level_id, delay in groups if level_id is None]
+        whens += [SQL("WHEN %s THEN %s", self.never_reminded, delay) for level_id, delay in groups if level_id is None]
         target_delay = SQL("CASE %s END", SQL(" ").join(whens))
         return SQL(
             "COALESCE(%s <= %s, FALSE)",
             self.column(SQL("MIN(%s + %s) FILTER (WHERE line.amount_residual > 0 AND %s IS NOT NULL)",
-                            self.DUE, target_delay, target_delay)),
+                            LINE_DUE, target_delay, target_delay)),
             self.today,
         )
 
